@@ -1,0 +1,1 @@
+"""Janitoo node runtime: turns a Raspberry Pi's sensors and outputs into protocol nodes."""

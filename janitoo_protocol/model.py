@@ -1,0 +1,265 @@
+"""Typed value and node descriptions, and their exact wire dicts (`to_wire` / `from_wire`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .addressing import Hadd, parse_hadd_or_none
+from .codes import string_to_bool
+from .errors import ProtocolError
+
+# The key order of the original's value dict (§8.2), so our payloads read like theirs.
+VALUE_KEYS: tuple[str, ...] = (
+    "uuid", "node_uuid", "voice_uuid", "hadd", "cmd_class", "is_readonly", "is_writeonly", "default",
+    "label", "help", "units", "list_items", "max", "min", "genre", "type", "index", "is_polled",
+    "poll_delay", "reply_hadd", "data",
+)  # fmt: skip
+NODE_KEYS: tuple[str, ...] = (
+    "uuid", "oid", "capabilities", "cmd_classes", "name", "product_name", "product_type",
+    "product_manufacturer", "location", "heartbeat", "config_timeout", "hadd",
+)  # fmt: skip
+
+
+def _int(raw: Mapping[str, Any], key: str, default: int) -> int:
+    v = raw.get(key, default)
+    if v is None:
+        return default
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int):
+        return v
+    try:
+        return int(str(v), 0) if isinstance(v, str) else int(v)
+    except (TypeError, ValueError):
+        raise ProtocolError(f"{key} must be an integer, got {v!r}") from None
+
+
+def _opt_str(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def _bool(v: Any, default: bool) -> bool:
+    if v is None:
+        return default
+    return string_to_bool(v)
+
+
+@dataclass(frozen=True, slots=True)
+class ValueInfo:
+    """One value of a node (one index of it), as carried on the wire."""
+
+    uuid: str
+    hadd: Hadd | None = None
+    node_uuid: str | None = None
+    genre: int = 1
+    type: int = 1
+    cmd_class: int = 0
+    index: int = 0
+    data: Any = None
+    default: Any = None
+    label: str | None = None
+    help: str | None = None
+    units: str | None = None
+    min: Any = None
+    max: Any = None
+    list_items: Any = None
+    is_readonly: bool = True
+    is_writeonly: bool = False
+    is_polled: bool = False
+    poll_delay: float = 0
+    voice_uuid: str | None = None
+    reply_hadd: Hadd | None = None
+    entry_name: str | None = None
+    # Keys we do not model (e.g. a blink value's `delays`, a reply's `error`, our correlation key).
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    # The keys the payload had, so a decoded value re-encodes to the same key set (echoes omit some).
+    wire_keys: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, raw: Mapping[str, Any]) -> ValueInfo:
+        """Build from a wire dict; raises ProtocolError when it is not a value dict."""
+        if not isinstance(raw, Mapping):
+            raise ProtocolError(f"a value must be a JSON object, got {type(raw).__name__}")
+        uuid = raw.get("uuid")
+        if not isinstance(uuid, str) or not uuid:
+            raise ProtocolError(f"a value needs a text uuid, got {uuid!r}")
+        cmd_class = raw.get("cmd_class")
+        if cmd_class is None and "cmd_classes" in raw:
+            # The "old protocol" fallback of the original receivers.
+            cc = raw.get("cmd_classes")
+            cmd_class = cc[0] if isinstance(cc, list) and cc else cc
+        poll = raw.get("poll_delay", 0)
+        if not isinstance(poll, int | float) or isinstance(poll, bool):
+            try:
+                poll = float(poll) if poll is not None else 0
+            except (TypeError, ValueError):
+                raise ProtocolError(f"poll_delay must be a number, got {poll!r}") from None
+        extra = {k: v for k, v in raw.items() if k not in _VALUE_KEYSET}
+        return cls(
+            uuid=uuid,
+            hadd=parse_hadd_or_none(raw.get("hadd")),
+            node_uuid=_opt_str(raw.get("node_uuid")),
+            genre=_int(raw, "genre", 1),
+            type=_int(raw, "type", 1),
+            cmd_class=_int({"cmd_class": cmd_class}, "cmd_class", 0),
+            index=_int(raw, "index", 0),
+            data=raw.get("data"),
+            default=raw.get("default"),
+            label=_opt_str(raw.get("label")),
+            help=_opt_str(raw.get("help")),
+            units=_opt_str(raw.get("units")),
+            min=raw.get("min"),
+            max=raw.get("max"),
+            list_items=raw.get("list_items"),
+            is_readonly=_bool(raw.get("is_readonly"), True),
+            is_writeonly=_bool(raw.get("is_writeonly"), False),
+            is_polled=_bool(raw.get("is_polled"), False),
+            poll_delay=poll,
+            voice_uuid=_opt_str(raw.get("voice_uuid")),
+            reply_hadd=parse_hadd_or_none(raw.get("reply_hadd")),
+            entry_name=_opt_str(raw.get("entry_name")),
+            extra=extra,
+            wire_keys=tuple(raw.keys()),
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire dict: the keys it was decoded with, or the original's full key set."""
+        full = {
+            "entry_name": self.entry_name,
+            "uuid": self.uuid,
+            "node_uuid": self.node_uuid,
+            "voice_uuid": self.voice_uuid,
+            "hadd": None if self.hadd is None else str(self.hadd),
+            "cmd_class": self.cmd_class,
+            "is_readonly": self.is_readonly,
+            "is_writeonly": self.is_writeonly,
+            "default": self.default,
+            "label": self.label,
+            "help": self.help,
+            "units": self.units,
+            "list_items": self.list_items,
+            "max": self.max,
+            "min": self.min,
+            "genre": self.genre,
+            "type": self.type,
+            "index": self.index,
+            "is_polled": self.is_polled,
+            "poll_delay": self.poll_delay,
+            "reply_hadd": None if self.reply_hadd is None else str(self.reply_hadd),
+            "data": self.data,
+        }
+        if self.wire_keys is not None:
+            out = {k: full[k] if k in full else self.extra.get(k) for k in self.wire_keys}
+            for k, v in self.extra.items():
+                out.setdefault(k, v)
+            return out
+        if self.entry_name is None:
+            del full["entry_name"]
+        full.update(self.extra)
+        return full
+
+    def with_data(self, data: Any) -> ValueInfo:
+        return replace(self, data=data)
+
+
+_VALUE_KEYSET = frozenset(VALUE_KEYS) | {"entry_name"}
+_NODE_KEYSET = frozenset(NODE_KEYS) | {"state"}
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    """A node as described in `request_info_nodes` replies."""
+
+    uuid: str
+    hadd: Hadd | None = None
+    oid: str = "generic"
+    name: str = "Default name"
+    location: str = "Default location"
+    product_name: str = "Default product name"
+    product_type: str = "Default product type"
+    product_manufacturer: str = "Default product manufacturer"
+    capabilities: tuple[int, ...] = ()
+    cmd_classes: tuple[int, ...] = ()
+    heartbeat: float = 30
+    config_timeout: float = 3
+    state: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    wire_keys: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_controller(self) -> bool:
+        return self.hadd is not None and self.hadd.is_controller
+
+    @classmethod
+    def from_wire(cls, raw: Mapping[str, Any]) -> NodeInfo:
+        if not isinstance(raw, Mapping):
+            raise ProtocolError(f"a node must be a JSON object, got {type(raw).__name__}")
+        uuid = raw.get("uuid")
+        if not isinstance(uuid, str) or not uuid:
+            raise ProtocolError(f"a node needs a text uuid, got {uuid!r}")
+
+        def ints(key: str) -> tuple[int, ...]:
+            v = raw.get(key) or ()
+            if not isinstance(v, list | tuple):
+                v = (v,)
+            try:
+                return tuple(int(x) for x in v)
+            except (TypeError, ValueError):
+                raise ProtocolError(f"node {uuid}: {key} must be a list of integers, got {v!r}") from None
+
+        def num(key: str, default: float) -> float:
+            v = raw.get(key, default)
+            try:
+                return default if v is None else (v if isinstance(v, int | float) else float(v))
+            except (TypeError, ValueError):
+                raise ProtocolError(f"node {uuid}: {key} must be a number, got {v!r}") from None
+
+        def text(key: str, default: str) -> str:
+            v = raw.get(key, default)
+            return default if v is None else str(v)
+
+        state = raw.get("state")
+        return cls(
+            uuid=uuid,
+            hadd=parse_hadd_or_none(raw.get("hadd")),
+            oid=text("oid", "generic"),
+            name=text("name", "Default name"),
+            location=text("location", "Default location"),
+            product_name=text("product_name", "Default product name"),
+            product_type=text("product_type", "Default product type"),
+            product_manufacturer=text("product_manufacturer", "Default product manufacturer"),
+            capabilities=ints("capabilities"),
+            cmd_classes=ints("cmd_classes"),
+            heartbeat=num("heartbeat", 30),
+            config_timeout=num("config_timeout", 3),
+            state=None if state is None else str(state).upper(),
+            extra={k: v for k, v in raw.items() if k not in _NODE_KEYSET},
+            wire_keys=tuple(raw.keys()),
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        full: dict[str, Any] = {
+            "uuid": self.uuid,
+            "oid": self.oid,
+            "capabilities": list(self.capabilities),
+            "cmd_classes": list(self.cmd_classes),
+            "name": self.name,
+            "product_name": self.product_name,
+            "product_type": self.product_type,
+            "product_manufacturer": self.product_manufacturer,
+            "location": self.location,
+            "heartbeat": self.heartbeat,
+            "config_timeout": self.config_timeout,
+            "hadd": None if self.hadd is None else str(self.hadd),
+        }
+        if self.state is not None:
+            full["state"] = self.state
+        if self.wire_keys is not None:
+            out = {k: full[k] if k in full else self.extra.get(k) for k in self.wire_keys}
+            for k, v in self.extra.items():
+                out.setdefault(k, v)
+            return out
+        full.update(self.extra)
+        return full

@@ -1,0 +1,39 @@
+"""nox sessions: tests, lint, typecheck, contracts, bench."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck", "contracts"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+    session.run("mypy", "--strict", "janitoo_protocol")
+
+
+@nox.session
+def contracts(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+    session.run("lint-imports")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+    session.run("python", "benchmarks/run_all.py", *session.posargs)

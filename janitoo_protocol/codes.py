@@ -337,7 +337,7 @@ _COMMAND_CLASS_DOCS: Final[dict[CommandClass, str]] = {
     CommandClass.DOOR_LOCK: "door lock",
     CommandClass.USER_CODE: "user code",
     CommandClass.GARAGE_DOOR: "garage door",
-    CommandClass.CONFIGURATION: "configuration: every system and config value, and the _poll/_config companions",
+    CommandClass.CONFIGURATION: "configuration: system and config values, and the _poll/_config companions",
     CommandClass.ALARM: "alarm",
     CommandClass.MANUFACTURER_SPECIFIC: "manufacturer specific",
     CommandClass.POWERLEVEL: "power level",

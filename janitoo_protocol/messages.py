@@ -467,7 +467,9 @@ def _value_request(obj: Mapping[str, Any], target: Hadd | None, topic: str) -> V
     )
 
 
-def _discovery_reply(obj: Mapping[str, Any], route: ReplyRoute, topic_hadd: Hadd | None, topic: str) -> DiscoveryReply:
+def _discovery_reply(
+    obj: Mapping[str, Any], route: ReplyRoute, topic_hadd: Hadd | None, topic: str
+) -> DiscoveryReply:
     kind = _kind(obj, topic)
     data = obj.get("data")
     nodes: tuple[NodeInfo, ...] = ()
@@ -592,18 +594,26 @@ def encode(message: Message, topics: Topics = DEFAULT_TOPICS) -> tuple[str, byte
         )
     if isinstance(m, ResolvHeartbeat):
         # The original's DHCP server sends the address parts as zero-padded strings.
-        body = {"add_ctrl": f"{m.add_ctrl:04d}", "add_node": f"{m.add_node:04d}", "state": m.state}
+        body: dict[str, Any] = {
+            "add_ctrl": f"{m.add_ctrl:04d}",
+            "add_node": f"{m.add_node:04d}",
+            "state": m.state,
+        }
         body.update(m.extra)
         return topics.resolv_heartbeat(), _dumps(body)
     if isinstance(m, DiscoveryRequest):
-        body = {"cmd_class": COMMAND_DISCOVERY, "genre": int(Genre.SYSTEM), "uuid": m.kind}
-        body["reply_hadd"] = _h(m.reply_hadd)  # type: ignore[assignment]
-        body.update(m.extra)
+        req_body: dict[str, Any] = {
+            "cmd_class": COMMAND_DISCOVERY,
+            "genre": int(Genre.SYSTEM),
+            "uuid": m.kind,
+        }
+        req_body["reply_hadd"] = _h(m.reply_hadd)
+        req_body.update(m.extra)
         if m.resolv:
-            return topics.resolv_request(), _dumps(body)
+            return topics.resolv_request(), _dumps(req_body)
         if m.target is None:
-            return topics.broadcast_request(), _dumps(body)
-        return topics.node_request(m.target), _dumps(body)
+            return topics.broadcast_request(), _dumps(req_body)
+        return topics.node_request(m.target), _dumps(req_body)
     if isinstance(m, ValueRequest):
         req: dict[str, Any] = {
             "cmd_class": m.cmd_class,
@@ -621,11 +631,15 @@ def encode(message: Message, topics: Topics = DEFAULT_TOPICS) -> tuple[str, byte
         topic = topics.broadcast_request() if m.target is None else topics.node_request(m.target)
         return topic, _dumps(req)
     if isinstance(m, DiscoveryReply):
-        body = {"cmd_class": COMMAND_DISCOVERY, "genre": int(Genre.SYSTEM), "uuid": m.kind}
-        body["reply_hadd"] = _h(m.reply_hadd)  # type: ignore[assignment]
-        body.update(m.extra)
-        body["data"] = discovery_data(m)  # type: ignore[assignment]
-        return _reply_topic(m, topics), _dumps(body)
+        rep_body: dict[str, Any] = {
+            "cmd_class": COMMAND_DISCOVERY,
+            "genre": int(Genre.SYSTEM),
+            "uuid": m.kind,
+        }
+        rep_body["reply_hadd"] = _h(m.reply_hadd)
+        rep_body.update(m.extra)
+        rep_body["data"] = discovery_data(m)
+        return _reply_topic(m, topics), _dumps(rep_body)
     if isinstance(m, ValueReply):
         return topics.node_reply(m.reply_hadd), _dumps(m.value.to_wire())
     if isinstance(m, ValuePublication):

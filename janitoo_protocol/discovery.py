@@ -1,0 +1,85 @@
+"""When a discovery is complete, sans-IO: the rule that replaces the original's fixed 12 s wait.
+
+All requests go out at once. Every controller answers each broadcast request exactly once, but an
+empty answer does not say who sent it, so completion is counted: the discovery is complete when every
+requested kind has received at least as many replies as `request_info_nodes` did (one per controller
+that answered), and then nothing more has arrived for `quiet` seconds. It never runs past `timeout`;
+with no answer at all it ends after `idle` seconds (an empty network is answered by silence).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from .codes import NETWORK_REQUESTS
+from .messages import DiscoveryReply
+from .network import NetworkMap
+
+NODES = "request_info_nodes"
+
+
+class DiscoveryCollector:
+    """Collects discovery replies into a NetworkMap and says when the discovery is done."""
+
+    def __init__(
+        self,
+        kinds: Iterable[str],
+        started: float,
+        timeout: float = 5.0,
+        quiet: float = 0.3,
+        idle: float = 1.0,
+        correlation: str | None = None,
+    ) -> None:
+        kinds = list(dict.fromkeys(kinds))
+        for k in kinds:
+            if k not in NETWORK_REQUESTS:
+                raise ValueError(
+                    f"unknown discovery request {k!r}; expected one of {', '.join(NETWORK_REQUESTS)}"
+                )
+        # The nodes request is always made: its answers tell how many controllers to wait for.
+        self.kinds = [NODES, *[k for k in kinds if k != NODES]]
+        self.started = started
+        self.deadline = started + timeout
+        self.quiet = quiet
+        self.idle = idle
+        self.correlation = correlation
+        self.counts: Counter[str] = Counter()
+        self.last_reply: float | None = None
+        self.map = NetworkMap()
+
+    def accepts(self, reply: DiscoveryReply) -> bool:
+        """Ours: matching correlation, or none at all (a peer that drops unknown keys)."""
+        if reply.kind not in self.kinds:
+            return False
+        cid = reply.correlation
+        return cid is None or self.correlation is None or cid == self.correlation
+
+    def feed(self, reply: DiscoveryReply, now: float) -> bool:
+        """Take a reply; returns False if it is not part of this discovery."""
+        if not self.accepts(reply):
+            return False
+        self.counts[reply.kind] += 1
+        self.last_reply = now
+        self.map.merge_reply(reply)
+        return True
+
+    def answered(self) -> bool:
+        """Every controller that answered the nodes request has answered every other request."""
+        n = self.counts[NODES]
+        return n > 0 and all(self.counts[k] >= n for k in self.kinds)
+
+    def done(self, now: float) -> bool:
+        if now >= self.deadline:
+            return True
+        if self.last_reply is None:
+            return now >= self.started + self.idle
+        return self.answered() and now - self.last_reply >= self.quiet
+
+    def next_wake(self) -> float:
+        """When `done` may next become true without a new reply."""
+        if self.last_reply is None:
+            return min(self.deadline, self.started + self.idle)
+        if self.answered():
+            return min(self.deadline, self.last_reply + self.quiet)
+        return self.deadline

@@ -35,7 +35,9 @@ def mosquitto_path() -> str | None:
 class MosquittoBroker:
     """A private mosquitto on 127.0.0.1; `restart()` keeps the port so clients can reconnect to it."""
 
-    def __init__(self, port: int | None = None, extra_config: str = "", startup_timeout: float = 10.0) -> None:
+    def __init__(
+        self, port: int | None = None, extra_config: str = "", startup_timeout: float = 10.0
+    ) -> None:
         exe = mosquitto_path()
         if exe is None:
             raise BrokerError("mosquitto is not installed (apt-get install mosquitto)")
@@ -82,7 +84,9 @@ class MosquittoBroker:
         threading.Thread(target=pump, name="mosquitto-log", daemon=True).start()
         if not ready.wait(self.startup_timeout) or proc.poll() is not None:
             self.stop()
-            raise BrokerError(f"mosquitto did not start on {self.host}:{self.port}: {' | '.join(self.log[-3:])}")
+            raise BrokerError(
+                f"mosquitto did not start on {self.host}:{self.port}: {' | '.join(self.log[-3:])}"
+            )
         return self
 
     def stop(self) -> None:

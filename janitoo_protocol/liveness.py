@@ -202,7 +202,10 @@ class LivenessTracker:
 
     def _schedule(self, hadd: Hadd, entry: _Entry, bump: bool = True) -> None:
         if bump:
-            entry.generation += 1
+            # Generations come from one tracker-wide counter, so a stale heap item of a forgotten
+            # node can never match the fresh entry of the same hadd.
+            self._seq += 1
+            entry.generation = self._seq
         deadline = self._next_deadline_for(entry)
         if deadline is not None:
             self._seq += 1

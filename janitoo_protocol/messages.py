@@ -260,7 +260,7 @@ def _object_hook(obj: dict[str, Any]) -> Any:
         if "$numberLong" in obj:
             try:
                 return int(obj["$numberLong"])
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 return obj
     return obj
 
@@ -270,9 +270,12 @@ def _ext_date(v: Any) -> Any:
         v = v.get("$numberLong", v)
     try:
         ms = int(v)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return v  # already an ISO string (relaxed extended JSON)
-    return _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.UTC).isoformat()
+    try:
+        return _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.UTC).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return v  # outside what datetime can hold: keep the number as plain data
 
 
 def _text(payload: bytes | bytearray | str, topic: str) -> str:
@@ -351,7 +354,7 @@ def decode(topic: str, payload: bytes | bytearray | str, topics: Topics = DEFAUL
         if exc.topic is None:
             raise ProtocolError(exc.reason, topic) from None
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+    except (LookupError, TypeError, ValueError, AttributeError, RecursionError, OverflowError) as exc:
         # Belt and braces: the decoders below check shapes, but a payload shape nobody thought of
         # must still come out as a ProtocolError, never crash a receiver.
         raise ProtocolError(f"malformed payload ({type(exc).__name__}: {exc})", topic) from None

@@ -32,7 +32,7 @@ def _int(raw: Mapping[str, Any], key: str, default: int) -> int:
         return v
     try:
         return int(str(v), 0) if isinstance(v, str) else int(v)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ProtocolError(f"{key} must be an integer, got {v!r}") from None
 
 
@@ -206,7 +206,7 @@ class NodeInfo:
                 v = (v,)
             try:
                 return tuple(int(x) for x in v)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ProtocolError(f"node {uuid}: {key} must be a list of integers, got {v!r}") from None
 
         def num(key: str, default: float) -> float:

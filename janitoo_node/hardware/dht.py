@@ -185,8 +185,9 @@ def read_iio(
     """Read (temperature °C, humidity %) from the kernel dht11 IIO driver (milli-units in sysfs).
 
     The driver answers EIO or ETIMEDOUT when the sensor's reply was garbled, which is frequent: retry
-    at most ``retries`` times, and stop earlier once ``max_block_s`` has passed on ``clock``. No
-    pause between tries: each read already blocks in the kernel for the sensor's transaction.
+    at most ``retries`` times, and not when another try (as long as the last one) would end past
+    ``max_block_s`` measured on ``clock``. No pause between tries: each read already blocks in the
+    kernel for the sensor's transaction.
     ``reader`` replaces the file read (tests use it to inject errors).
     """
     label = f"DHT iio:device{device_index}"
@@ -195,15 +196,20 @@ def read_iio(
     attempts = 0
     while True:
         attempts += 1
+        attempt_start = clock()
         try:
             raw_t = reader(directory / "in_temp_input").strip()
             raw_h = reader(directory / "in_humidityrelative_input").strip()
         except FileNotFoundError:
-            raise HardwareError(label, "device not found: enable it with dtoverlay=dht11,gpiopin=<pin>") from None
+            raise HardwareError(
+                label, "device not found: enable it with dtoverlay=dht11,gpiopin=<pin>"
+            ) from None
         except OSError as exc:
             if exc.errno not in _RETRIED_ERRNOS:
                 raise HardwareError(label, f"read failed: {exc.strerror or exc}") from None
-            if attempts > retries or clock() - start >= max_block_s:
+            now = clock()
+            # Another try would block about as long as this one did: only start it if it still fits.
+            if attempts > retries or (now - start) + (now - attempt_start) > max_block_s:
                 raise HardwareError(
                     label, f"read failed after {attempts} attempts: {exc.strerror or exc}"
                 ) from None

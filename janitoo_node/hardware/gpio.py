@@ -8,6 +8,8 @@ component must hand the event over to its own scheduler rather than do work in t
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -197,7 +199,7 @@ class RPiGpioBackend(GpioBackend):
     def __init__(self, module: Any = None) -> None:
         if module is None:
             try:
-                import RPi.GPIO as module  # type: ignore[import-not-found, no-redef]
+                module = importlib.import_module("RPi.GPIO")
             except ImportError:
                 raise _missing_library("RPi.GPIO") from None
             except RuntimeError as exc:
@@ -240,6 +242,9 @@ class RPiGpioBackend(GpioBackend):
                 level = edge == "rising" if edge != "both" else bool(gpio.input(channel))
                 callback(channel, level)
 
+            # RPi.GPIO refuses a second add_event_detect on a pin (e.g. after a config reload).
+            with contextlib.suppress(RuntimeError, ValueError):
+                gpio.remove_event_detect(pin)
             options: dict[str, Any] = {"callback": on_edge}
             if bounce_ms > 0:
                 options["bouncetime"] = bounce_ms
@@ -276,12 +281,14 @@ PIGPIO_MAX_GLITCH_US = 300_000
 def connect_pigpio(host: str | None = None, port: int = 8888) -> Any:
     """Connect to the pigpio daemon, importing pigpio lazily; HardwareError when either is missing."""
     try:
-        import pigpio  # type: ignore[import-not-found]
+        pigpio = importlib.import_module("pigpio")
     except ImportError:
         raise _missing_library("pigpio") from None
     pi = pigpio.pi(host, port) if host else pigpio.pi()
     if not pi.connected:
-        raise HardwareError("gpio", "pigpio daemon not reachable: start it with 'sudo systemctl start pigpiod'")
+        raise HardwareError(
+            "gpio", "pigpio daemon not reachable: start it with 'sudo systemctl start pigpiod'"
+        )
     return pi
 
 
@@ -377,7 +384,7 @@ class LgpioBackend(GpioBackend):
     def __init__(self, chip: int | None = None, root: Path = Path("/"), module: Any = None) -> None:
         if module is None:
             try:
-                import lgpio as module  # type: ignore[import-not-found, no-redef]
+                module = importlib.import_module("lgpio")
             except ImportError:
                 raise _missing_library("lgpio") from None
         self._lg = module

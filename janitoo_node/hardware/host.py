@@ -31,46 +31,51 @@ CPU_DIR = "sys/devices/system/cpu"
 CUR_FREQ = f"{CPU_DIR}/cpu0/cpufreq/scaling_cur_freq"
 SIM_GOVERNORS: tuple[str, ...] = ("conservative", "ondemand", "userspace", "powersave", "performance")
 # psutil sensor names that measure the CPU package itself, best first.
-_PSUTIL_CPU_SENSORS = ("cpu_thermal", "cpu-thermal", "coretemp", "k10temp", "zenpower", "soc_thermal", "acpitz")
+_PSUTIL_CPU_SENSORS = (
+    "cpu_thermal",
+    "cpu-thermal",
+    "coretemp",
+    "k10temp",
+    "zenpower",
+    "soc_thermal",
+    "acpitz",
+)
 
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+# The key is part of the match: on failure vcgencmd prints e.g. 'error=1 error_msg="..."', whose
+# "1" must not pass for a reading.
+_TEMP = re.compile(r"temp=([-+]?\d+(?:\.\d+)?)\s*(?:'C|°C|C)?")
+_CLOCK = re.compile(r"frequency\(\d+\)=(\d+)")
+_VOLTS = re.compile(r"volt=(\d+(?:\.\d+)?)\s*V?")
 
 
-def _after_equals(text: str, what: str) -> str:
-    name, sep, value = text.strip().partition("=")
-    if not sep:
-        raise HardwareError("vcgencmd", f"unexpected {what} output {text.strip()!r}")
-    return value
-
-
-def _leading_number(value: str, text: str, what: str) -> float:
-    match = _NUMBER.match(value.strip())
+def _match(pattern: re.Pattern[str], text: str, what: str) -> str:
+    match = pattern.fullmatch(text.strip())
     if match is None:
         raise HardwareError("vcgencmd", f"unexpected {what} output {text.strip()!r}")
-    return float(match.group())
+    return match.group(1)
 
 
 def parse_vcgencmd_temp(text: str) -> float:
     """``temp=40.1'C`` (or ``temp=38.7°C``) -> 40.1."""
-    return _leading_number(_after_equals(text, "measure_temp"), text, "measure_temp")
+    return float(_match(_TEMP, text, "measure_temp"))
 
 
 def parse_vcgencmd_clock(text: str) -> float:
     """``frequency(48)=1500398464`` -> 1500.398464 MHz, whatever the clock id in parentheses."""
-    value = _after_equals(text, "measure_clock")
-    try:
-        return int(value.strip()) / 1_000_000
-    except ValueError:
-        raise HardwareError("vcgencmd", f"unexpected measure_clock output {text.strip()!r}") from None
+    return int(_match(_CLOCK, text, "measure_clock")) / 1_000_000
 
 
 def parse_vcgencmd_volts(text: str) -> float:
     """``volt=1.3500V`` -> 1.35."""
-    return _leading_number(_after_equals(text, "measure_volts"), text, "measure_volts")
+    return float(_match(_VOLTS, text, "measure_volts"))
 
 
 def run_vcgencmd(
-    args: Sequence[str], runner: Runner = subprocess.run, *, timeout: float = 5.0, executable: str = "vcgencmd"
+    args: Sequence[str],
+    runner: Runner = subprocess.run,
+    *,
+    timeout: float = 5.0,
+    executable: str = "vcgencmd",
 ) -> str:
     """Run ``vcgencmd <args>`` and return its stripped stdout; any failure is a HardwareError."""
     command = [executable, *args]
@@ -198,7 +203,9 @@ class HostCpu:
         try:
             return (dirs[0] / "scaling_available_governors").read_text(encoding="ascii").split()
         except OSError as exc:
-            raise HardwareError("CPU", f"cannot read the available governors: {exc.strerror or exc}") from None
+            raise HardwareError(
+                "CPU", f"cannot read the available governors: {exc.strerror or exc}"
+            ) from None
 
     def governor(self) -> str:
         """The governor of the first CPU."""

@@ -127,7 +127,9 @@ def _read_once(device_dir: Path, hexadd: str) -> float:
     return _check_plausible(millidegrees, None, hexadd)
 
 
-def read_ds18b20(root: Path, hexadd: str, sensors_dir: str = DEFAULT_SENSORS_DIR, *, retries: int = 1) -> float:
+def read_ds18b20(
+    root: Path, hexadd: str, sensors_dir: str = DEFAULT_SENSORS_DIR, *, retries: int = 1
+) -> float:
     """Read one DS18B20 in °C from ``<root>/<sensors_dir>/<hexadd>/w1_slave``.
 
     Each read of ``w1_slave`` makes the kernel start a new conversion, so a suspect power-on value

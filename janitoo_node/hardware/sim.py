@@ -46,7 +46,7 @@ def parse_sim_spec(spec: str | float) -> list[SimToken]:
             if not word:
                 continue
             if word in SPECIAL_TOKENS:
-                tokens.append(word)  # type: ignore[arg-type]
+                tokens.append(word)
                 continue
             try:
                 tokens.append(float(word))
@@ -55,7 +55,9 @@ def parse_sim_spec(spec: str | float) -> list[SimToken]:
                     f"invalid simulation token {word!r} in {spec!r}: expected a number, fail, missing or corrupt"
                 ) from None
     if not tokens:
-        raise ValueError(f"empty simulation spec {spec!r}: give at least one number, fail, missing or corrupt")
+        raise ValueError(
+            f"empty simulation spec {spec!r}: give at least one number, fail, missing or corrupt"
+        )
     return tokens
 
 

@@ -1,0 +1,123 @@
+"""`jnt-node`: run a node config, check it, install it as a service, and the demo tools."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .config import ConfigError, JanitooConfig
+
+
+def _fail(message: str) -> None:
+    click.echo(f"jnt-node: error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Janitoo node runtime: puts a Raspberry Pi's buses and components on a Janitoo network.
+
+    \b
+    Example:
+      jnt-node run -c /etc/janitoo/jnt_tutorial.conf
+      jnt-node demo
+    """
+
+
+@main.command()
+@click.option("-c", "--config", "conf", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The node's config file (the original INI format).")  # fmt: skip
+@click.option("--host", help="Broker host (default: [system] broker_ip).")
+@click.option("--port", type=int, help="Broker port (default: [system] broker_port).")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("/"), show_default=True,
+              help="Root of /sys and /proc (a fake tree for simulations).")  # fmt: skip
+@click.option("--backend", type=click.Choice(["auto", "real", "sim"]), help="Override every bus's backend.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def run(
+    conf: Path, host: str | None, port: int | None, root: Path, backend: str | None, verbose: bool
+) -> None:
+    """Run a config file in the foreground until SIGTERM or Ctrl+C.
+
+    \b
+    Example:
+      jnt-node run -c examples/helloworldv3.conf --backend sim
+    """
+    from .server import BrokerSettings, Server, setup_logging
+
+    try:
+        cfg = JanitooConfig(conf)
+        setup_logging(cfg, verbose)
+        broker = BrokerSettings.from_config(cfg)
+        if host:
+            broker.host = host
+        if port:
+            broker.port = port
+        server = Server(conf, broker=broker, root=root, backend=backend)
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    sys.exit(server.run())
+
+
+@main.command("check-config")
+@click.option("-c", "--config", "conf", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def check_config(conf: Path) -> None:
+    """Load a config file as `run` would, report the first problem, and exit non-zero on one.
+
+    \b
+    Example:
+      jnt-node check-config -c examples/helloworldv3.conf
+    """
+    from .scheduler import ManualScheduler
+    from .server import load_buses
+
+    try:
+        cfg = JanitooConfig(conf)
+        runtimes = load_buses(cfg, ManualScheduler(), lambda s: lambda m: None, threads=False, backend="sim")
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    for rt in runtimes:
+        for node in rt.manager.nodes.values():
+            click.echo(f"{node.hadd}  {node.uuid:<30} {node.name}")
+    click.echo(f"{conf}: OK")
+
+
+@main.command("install-service")
+@click.option("-c", "--config", "conf", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--user", default="janitoo", show_default=True, help="The dedicated user the service runs as.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the unit here (default: /etc/systemd/system/<service>.service).")  # fmt: skip
+@click.option("--print", "to_stdout", is_flag=True, help="Print the unit instead of writing it.")
+def install_service(conf: Path, user: str, output: Path | None, to_stdout: bool) -> None:
+    """Write a systemd unit that runs CONFIG (Type=notify, Restart=on-failure, dedicated user).
+
+    \b
+    Example:
+      sudo jnt-node install-service -c /etc/janitoo/jnt_tutorial.conf
+      sudo systemctl daemon-reload && sudo systemctl enable --now jnt_tutorial
+    """
+    from .service import systemd_unit
+
+    try:
+        cfg = JanitooConfig(conf)
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    service = cfg.system("service")
+    unit = systemd_unit(conf.resolve(), service, user)
+    if to_stdout:
+        click.echo(unit, nl=False)
+        return
+    target = output or Path("/etc/systemd/system") / f"{service}.service"
+    try:
+        target.write_text(unit)
+    except OSError as exc:
+        _fail(f"cannot write {target}: {exc.strerror} (run with sudo, or use --print / -o)")
+    click.echo(f"wrote {target}; now: systemctl daemon-reload && systemctl enable --now {service}")
+
+
+if __name__ == "__main__":
+    main()

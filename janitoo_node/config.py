@@ -1,0 +1,265 @@
+"""The original INI configuration: reading with clear errors, validating, and atomic comment-keeping writes."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from janitoo_protocol import Hadd, ProtocolError
+
+# Sections that are not buses: the process, the network role, and logging.fileConfig's own.
+RESERVED_SECTIONS = {"system", "network", "loggers", "handlers", "formatters", "database", "dhcp"}
+_LOGGING_PREFIXES = ("logger_", "handler_", "formatter_")
+
+SYSTEM_DEFAULTS: dict[str, str] = {
+    "service": "jnt_generic",
+    "user": "janitoo",
+    "log_dir": "/tmp/jnt_logs",
+    "home_dir": "/tmp/jnt_home",
+    "pid_dir": "/tmp/jnt_run",
+    "conf_dir": "/tmp/jnt_conf",
+    "cache_dir": "/tmp/jnt_cache",
+    "broker_ip": "127.0.0.1",
+    "broker_port": "1883",
+    "broker_user": "",
+    "broker_password": "",
+    "broker_keepalive": "60",
+    "heartbeat_timeout": "60",
+    "heartbeat_count": "3",
+    "heartbeat_dead": "604800",
+    "slow_start": "0.2",
+}
+
+
+class ConfigError(Exception):
+    """A config file problem, as one line: file, section, key (or line) and what is wrong."""
+
+    def __init__(self, path: Path | str, what: str, section: str | None = None, key: str | None = None,
+                 line: int | None = None) -> None:  # fmt: skip
+        where = str(path)
+        if line is not None:
+            where += f":{line}"
+        if section is not None:
+            where += f" [{section}]"
+        if key is not None:
+            where += f" {key}"
+        self.path = Path(path)
+        self.section = section
+        self.key = key
+        super().__init__(f"{where}: {what}")
+
+
+def bus_sections(parser: configparser.RawConfigParser) -> list[str]:
+    """Sections that describe a bus (controller): not reserved, no `__`, not logging's."""
+    return [
+        s
+        for s in parser.sections()
+        if s not in RESERVED_SECTIONS and "__" not in s and not s.startswith(_LOGGING_PREFIXES)
+    ]
+
+
+@dataclass(frozen=True)
+class ComponentDecl:
+    """One `components.<key> = <entry>` line of a bus section."""
+
+    key: str
+    entry: str
+    section: str  # "<bus>__<key>"
+
+
+class JanitooConfig:
+    """One config file. Reads are from memory; `set` writes the file atomically and keeps comments."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self.parser = self._read()
+
+    # -- reading
+
+    def _read(self) -> configparser.RawConfigParser:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(self.path, "no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(self.path, f"cannot read: {exc}") from None
+        parser = configparser.RawConfigParser(strict=True, interpolation=None, inline_comment_prefixes=None)
+        try:
+            parser.read_string(text, source=str(self.path))
+        except configparser.DuplicateSectionError as exc:
+            raise ConfigError(self.path, "duplicate section", exc.section, line=exc.lineno) from None
+        except configparser.DuplicateOptionError as exc:
+            raise ConfigError(self.path, "duplicate key", exc.section, exc.option, line=exc.lineno) from None
+        except configparser.MissingSectionHeaderError as exc:
+            raise ConfigError(self.path, "a key before any [section]", line=exc.lineno) from None
+        except configparser.ParsingError as exc:
+            line = exc.errors[0][0] if exc.errors else None
+            raise ConfigError(self.path, "line is neither [section] nor key = value", line=line) from None
+        return parser
+
+    def reload(self) -> None:
+        self.parser = self._read()
+
+    def has(self, section: str, key: str) -> bool:
+        return self.parser.has_option(section, key)
+
+    def get(self, section: str, key: str, default: str | None = None) -> str | None:
+        if self.parser.has_option(section, key):
+            return self.parser.get(section, key)
+        return default
+
+    def system(self, key: str) -> str:
+        value = self.get("system", key)
+        return SYSTEM_DEFAULTS.get(key, "") if value is None else value
+
+    def get_float(self, section: str, key: str, default: float) -> float:
+        raw = self.get(section, key)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(self.path, f"must be a number, got {raw!r}", section, key) from None
+
+    def get_int(self, section: str, key: str, default: int) -> int:
+        raw = self.get(section, key)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(self.path, f"must be an integer, got {raw!r}", section, key) from None
+
+    def get_bool(self, section: str, key: str, default: bool) -> bool:
+        raw = self.get(section, key)
+        if raw is None or raw.strip() == "":
+            return default
+        low = raw.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off", "none"):
+            return False
+        raise ConfigError(self.path, f"must be true or false, got {raw!r}", section, key)
+
+    def get_hadd(self, section: str, key: str = "hadd") -> Hadd:
+        raw = self.get(section, key)
+        if raw is None:
+            raise ConfigError(self.path, "missing (every bus and component needs its hadd)", section, key)
+        try:
+            return Hadd.parse(raw)
+        except ProtocolError as exc:
+            raise ConfigError(self.path, exc.reason, section, key) from None
+
+    def components(self, bus: str) -> list[ComponentDecl]:
+        out = []
+        for key, entry in self.parser.items(bus):
+            if key.startswith("components."):
+                ckey = key[len("components.") :]
+                out.append(ComponentDecl(ckey, entry.strip(), f"{bus}__{ckey}"))
+        return out
+
+    def buses(self) -> list[str]:
+        return bus_sections(self.parser)
+
+    def indexed(self, section: str, stem: str) -> Iterator[tuple[int, str]]:
+        """`<stem>_<index>` keys of a section, e.g. `load_config_0`, `load_config_1`, contiguous from 0."""
+        i = 0
+        while self.parser.has_option(section, f"{stem}_{i}"):
+            yield i, self.parser.get(section, f"{stem}_{i}")
+            i += 1
+
+    # -- writing
+
+    def set(self, section: str, key: str, value: object) -> None:
+        """Set one key and persist the file atomically, keeping comments, order and other sections.
+
+        The file is rewritten through a temporary file in the same folder, fsynced, then renamed over
+        the original: a crash at any moment leaves either the old or the new file, never half of one.
+        """
+        text_value = "" if value is None else str(value)
+        if "\n" in text_value or "\r" in text_value:
+            raise ValueError(f"{key}: a config value cannot span lines")
+        with self._lock:
+            try:
+                lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+            except OSError as exc:
+                raise ConfigError(self.path, f"cannot read before writing: {exc}") from None
+            new_lines = _set_in_lines(lines, section, key, text_value)
+            _atomic_write(self.path, "".join(new_lines))
+            if not self.parser.has_section(section):
+                self.parser.add_section(section)
+            self.parser.set(section, key, text_value)
+
+
+_SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]\s*$")
+_KEY_RE = re.compile(r"^\s*([^=:#;\s][^=:]*?)\s*[=:]")
+
+
+def _set_in_lines(lines: list[str], section: str, key: str, value: str) -> list[str]:
+    """Replace or add `key = value` in `section` of an INI text given as lines."""
+    out = list(lines)
+    current: str | None = None
+    section_end: int | None = None  # index after the last key line of the target section
+    for i, line in enumerate(out):
+        m = _SECTION_RE.match(line)
+        if m:
+            current = m.group(1).strip()
+            if current == section:
+                section_end = i + 1
+            continue
+        if current != section:
+            continue
+        k = _KEY_RE.match(line)
+        if k:
+            section_end = i + 1
+            # configparser keys are case-insensitive, like the original's RawConfigParser.
+            if k.group(1).strip().lower() == key.lower():
+                out[i] = f"{k.group(1).strip()} = {value}\n"
+                return out
+    entry = f"{key} = {value}\n"
+    if section_end is None:
+        if out and not out[-1].endswith("\n"):
+            out[-1] += "\n"
+        out.extend(["\n", f"[{section}]\n", entry])
+    else:
+        if section_end > 0 and not out[section_end - 1].endswith("\n"):
+            out[section_end - 1] += "\n"
+        out.insert(section_end, entry)
+    return out
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    directory = path.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        except OSError:
+            pass
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    # The rename itself is made durable by syncing the folder.
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)

@@ -1,0 +1,201 @@
+"""A node of the runtime: its identity, its values (system, config and its own), and its wire dict."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from janitoo_protocol import COMMAND_CONFIGURATION, Genre, Hadd, NodeInfo, ValueType
+
+from .values import Value, ValueRefused, ValueSpec
+
+if TYPE_CHECKING:
+    from .config import JanitooConfig
+
+log = logging.getLogger("janitoo.node")
+
+_SYS = ValueSpec(Genre.SYSTEM, ValueType.INT, COMMAND_CONFIGURATION, units="seconds", min=0, max=3000)
+_HADD = ValueSpec(Genre.SYSTEM, ValueType.HADD, COMMAND_CONFIGURATION, units="")
+_CONF = ValueSpec(Genre.CONFIG, ValueType.STRING, COMMAND_CONFIGURATION)
+
+
+class Node:
+    """A Janitoo node (the controller `NNNN/0000` or a component's node) and its values."""
+
+    def __init__(
+        self,
+        uuid: str,
+        hadd: Hadd,
+        *,
+        oid: str,
+        section: str,
+        config: JanitooConfig | None,
+        name: str = "Default name",
+        location: str = "Default location",
+        product_name: str = "Default product name",
+        product_type: str = "Default product type",
+        product_manufacturer: str = "Default product manufacturer",
+        capabilities: Iterable[int] = (),
+        cmd_classes: Iterable[int] = (),
+        heartbeat: float = 30,
+        config_timeout: float = 3,
+        check_heartbeat: Callable[[], str] | None = None,
+    ) -> None:
+        self.uuid = uuid
+        self.hadd = hadd
+        self.oid = oid
+        self.section = section
+        self.config = config
+        self.name = name
+        self.location = location
+        self.product_name = product_name
+        self.product_type = product_type
+        self.product_manufacturer = product_manufacturer
+        self.capabilities = list(capabilities)
+        self.base_cmd_classes = list(cmd_classes)
+        self.heartbeat = heartbeat
+        self.config_timeout = config_timeout
+        # Returns the heartbeat state word; None means "the node is fine" (ONLINE).
+        self.check_heartbeat = check_heartbeat
+        self.values: dict[str, Value] = {}
+        # Called when a value's poll delay changes, or heartbeat period (the node manager reschedules).
+        self.on_poll_change: Callable[[Value], None] | None = None
+        self.on_heartbeat_change: Callable[[Node], None] | None = None
+        self._add_internal_values()
+
+    # -- values
+
+    def add_value(self, value: Value) -> Value:
+        if value.uuid in self.values:
+            raise ValueError(f"node {self.uuid} already has a value {value.uuid!r}")
+        value.node = self
+        self.values[value.uuid] = value
+        return value
+
+    def add_values(self, values: Iterable[Value]) -> None:
+        for v in values:
+            self.add_value(v)
+
+    @property
+    def cmd_classes(self) -> list[int]:
+        """The constructor's list plus each value's cmd_class, as the original builds it."""
+        out = list(self.base_cmd_classes)
+        for v in self.values.values():
+            if v.cmd_class not in out:
+                out.append(v.cmd_class)
+        return out
+
+    def _add_internal_values(self) -> None:
+        def sys_get(attr: str) -> Callable[[Value, int], Any]:
+            return lambda value, index: getattr(self, attr)
+
+        def set_heartbeat(value: Value, index: int, data: Any) -> None:
+            self.heartbeat = float(data)
+            self.persist("heartbeat", _plain(data))
+            if self.on_heartbeat_change is not None:
+                self.on_heartbeat_change(self)
+
+        def set_config_timeout(value: Value, index: int, data: Any) -> None:
+            self.config_timeout = float(data)
+            self.persist("config_timeout", _plain(data))
+
+        def refuse_hadd(value: Value, index: int, data: Any) -> None:
+            # The original let anyone rewrite a node's address over the network; an address is the
+            # node's identity on the wire, so it changes in the config file only.
+            raise ValueRefused("hadd is read-only at run time: change it in the config file")
+
+        def set_text(attr: str) -> Callable[[Value, int, Any], None]:
+            def setter(value: Value, index: int, data: Any) -> None:
+                setattr(self, attr, str(data))
+                self.persist(attr, str(data))
+
+            return setter
+
+        self.add_value(Value("heartbeat", _SYS, help="The heartbeat delay in seconds", label="heartbeat",
+                             get=sys_get("heartbeat"), set=set_heartbeat))  # fmt: skip
+        self.add_value(Value("hadd", _HADD, help="The Janitoo Home address", label="hadd",
+                             get=lambda v, i: str(self.hadd), set=refuse_hadd))  # fmt: skip
+        self.add_value(Value("config_timeout", _SYS, label="config_timeout",
+                             help="The config timeout before applying configuration and rebooting",
+                             get=sys_get("config_timeout"), set=set_config_timeout))  # fmt: skip
+        self.add_value(Value("name", _CONF, help="The name of the node", label="name",
+                             get=sys_get("name"), set=set_text("name")))  # fmt: skip
+        self.add_value(Value("location", _CONF, help="The location of the node", label="location",
+                             get=sys_get("location"), set=set_text("location")))  # fmt: skip
+
+    def values_of(self, genre: Genre | int) -> list[Value]:
+        return [v for v in self.values.values() if v.genre == genre]
+
+    # -- config
+
+    def persist(self, key: str, data: Any) -> None:
+        if self.config is not None:
+            self.config.set(self.section, key, _plain(data))
+
+    def load_persisted(self) -> None:
+        """Load `<uuid>_<i>`, `<uuid>_poll_<i>` and `<uuid>_config_<i>` keys of this node's section."""
+        cfg = self.config
+        if cfg is None:
+            return
+        for value in list(self.values.values()):
+            if value.master is not None:
+                continue
+            # Instances exist while `<uuid>_config_<i>` keys exist, contiguous from 0 (§8.3).
+            for i, text in cfg.indexed(self.section, f"{value.uuid}_config"):
+                value.instance_configs[i] = text
+                if value.config_value is not None:
+                    value.config_value.store(text, i)
+            raw_poll = cfg.get(self.section, f"{value.uuid}_poll_0")
+            if raw_poll is not None and raw_poll.strip():
+                try:
+                    value.poll_delay = float(raw_poll)
+                except ValueError:
+                    log.error("%s [%s] %s_poll_0: not a number: %r; keeping %s", cfg.path, self.section,
+                              value.uuid, raw_poll, value.poll_delay)  # fmt: skip
+            if value.poll_value is not None:
+                value.poll_value.store(_plain(value.poll_delay), 0)
+            if value.persist:
+                for i, text in cfg.indexed(self.section, value.uuid):
+                    try:
+                        value.store(value.convert(text), i)
+                    except ValueRefused as exc:
+                        log.error("%s [%s] %s_%d: %s; using the default", cfg.path, self.section,
+                                  value.uuid, i, exc)  # fmt: skip
+
+    # -- wire
+
+    def info(self, state: str | None = None) -> NodeInfo:
+        return NodeInfo(
+            uuid=self.uuid,
+            hadd=self.hadd,
+            oid=self.oid,
+            name=self.name,
+            location=self.location,
+            product_name=self.product_name,
+            product_type=self.product_type,
+            product_manufacturer=self.product_manufacturer,
+            capabilities=tuple(self.capabilities),
+            cmd_classes=tuple(self.cmd_classes),
+            heartbeat=_plain(self.heartbeat),
+            config_timeout=_plain(self.config_timeout),
+            state=state,
+        )
+
+    def heartbeat_state(self) -> str:
+        if self.check_heartbeat is None:
+            return "ONLINE"
+        try:
+            return self.check_heartbeat() or "ONLINE"
+        except Exception:  # noqa: BLE001 - a broken check must not stop the heartbeats of others
+            log.exception("heartbeat check of %s failed", self.hadd)
+            return "FAILED"
+
+    def __repr__(self) -> str:
+        return f"<Node {self.hadd} {self.uuid}>"
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x

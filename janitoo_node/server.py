@@ -1,0 +1,279 @@
+"""One node process: a config file's buses on the network, each with its own MQTT connection and will."""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from janitoo_protocol import (
+    ConnectError,
+    DiscoveryRequest,
+    HeartbeatDispatch,
+    ValueRequest,
+)
+from janitoo_protocol.transport import Envelope, JanitooClient
+
+from .bus import Bus, BusContext, ComponentFactory, InlineWorker, Worker
+from .config import ConfigError, JanitooConfig
+from .nodeman import NodeManager
+from .plugins import bus_factories, component_factories
+from .scheduler import BaseScheduler, Scheduler
+
+log = logging.getLogger("janitoo.server")
+
+
+@dataclass
+class BrokerSettings:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    keepalive: int = 60
+    prefix: str = ""
+
+    @classmethod
+    def from_config(cls, cfg: JanitooConfig) -> BrokerSettings:
+        user = cfg.system("broker_user") or None
+        return cls(
+            host=cfg.system("broker_ip"),
+            port=cfg.get_int("system", "broker_port", 1883),
+            username=user,
+            password=cfg.system("broker_password") or None if user else None,
+            keepalive=cfg.get_int("system", "broker_keepalive", 60),
+            prefix=cfg.get("system", "topic_prefix", "") or "",
+        )
+
+
+class BusRuntime:
+    """A bus with its node manager, worker and MQTT connection."""
+
+    def __init__(self, manager: NodeManager, worker: Worker | InlineWorker) -> None:
+        self.manager = manager
+        self.worker = worker
+        self.client: JanitooClient | None = None
+
+    @property
+    def bus(self) -> Bus:
+        return self.manager.bus
+
+
+def load_buses(
+    cfg: JanitooConfig,
+    scheduler: BaseScheduler,
+    publish_for: Callable[[str], Callable[[Any], None]],
+    *,
+    root: Path = Path("/"),
+    backend: str | None = None,
+    threads: bool = True,
+    buses: dict[str, Any] | None = None,
+    components: dict[str, ComponentFactory] | None = None,
+) -> list[BusRuntime]:
+    """Build every auto-started bus of the config; raises ConfigError on the first problem."""
+    bus_classes = bus_factories() if buses is None else buses
+    comp_factories = component_factories() if components is None else components
+    runtimes: list[BusRuntime] = []
+    seen: dict[int, str] = {}
+    for section in cfg.buses():
+        if not cfg.get_bool(section, "auto_start", True):
+            log.info("bus %s: auto_start is off, not started", section)
+            continue
+        if cfg.get(section, "hadd") is None:
+            if cfg.components(section):
+                raise ConfigError(cfg.path, "missing (every bus needs its hadd)", section, "hadd")
+            log.warning("%s [%s]: not a bus (no hadd); ignored", cfg.path, section)
+            continue
+        factory = bus_classes.get(section)
+        if factory is None:
+            raise ConfigError(cfg.path, f"unknown bus {section!r}: no janitoo.threads entry point of that name",
+                              section)  # fmt: skip
+        hadd = cfg.get_hadd(section)
+        if not hadd.is_controller:
+            raise ConfigError(cfg.path, f"a bus is a controller: its hadd must end in /0000, got {hadd}",
+                              section, "hadd")  # fmt: skip
+        if hadd.controller in seen:
+            raise ConfigError(cfg.path, f"controller {hadd.controller:04d} is already used by [{seen[hadd.controller]}]",
+                              section, "hadd")  # fmt: skip
+        seen[hadd.controller] = section
+        worker: Worker | InlineWorker = Worker(section) if threads else InlineWorker()
+        ctx = BusContext(
+            config=cfg,
+            section=section,
+            scheduler=scheduler,
+            worker=worker,
+            root=root,
+            backend=backend or cfg.get(section, "backend", "auto") or "auto",
+        )
+        try:
+            bus = factory(ctx)
+            manager = NodeManager(bus, comp_factories, publish_for(section), scheduler)
+        except BaseException:
+            worker.stop()
+            raise
+        ctx.publish_value = manager.publish_value
+        runtimes.append(BusRuntime(manager, worker))
+    if not runtimes:
+        raise ConfigError(cfg.path, "no bus to start (a bus is a section with a hadd and auto_start = True)")
+    return runtimes
+
+
+class Server:
+    """Runs one config file: `start()`, then `stop()` (or `run()` until SIGTERM/SIGINT)."""
+
+    def __init__(
+        self,
+        config_path: Path | str,
+        *,
+        broker: BrokerSettings | None = None,
+        root: Path = Path("/"),
+        backend: str | None = None,
+        connect_retry: float = 2.0,
+    ) -> None:
+        self.config = JanitooConfig(config_path)
+        self.broker = broker or BrokerSettings.from_config(self.config)
+        self.scheduler = Scheduler()
+        self.connect_retry = connect_retry
+        self.stopping = threading.Event()
+        self.started_at: float | None = None
+        self.online_at: float | None = None
+        self._clients: dict[str, JanitooClient] = {}
+        self.runtimes = load_buses(self.config, self.scheduler, self._publisher, root=root, backend=backend)
+
+    def _publisher(self, section: str) -> Callable[[Any], None]:
+        def publish(message: Any) -> None:
+            client = self._clients.get(section)
+            if client is not None:
+                client.publish(message)
+
+        return publish
+
+    # -- life cycle
+
+    def start(self) -> None:
+        self.started_at = time.monotonic()
+        self.scheduler.start()
+        slow_start = self.config.get_float("system", "slow_start", 0.0)
+        for i, rt in enumerate(self.runtimes):
+            if i and slow_start > 0:
+                # slow_start spaces the buses on slow machines, as the original's thread starts were.
+                if self.stopping.wait(slow_start):
+                    return
+            self._start_bus(rt)
+        self.online_at = time.monotonic()
+        log.info("all buses online in %.3f s", self.online_at - self.started_at)
+        sd_notify("READY=1")
+
+    def _start_bus(self, rt: BusRuntime) -> None:
+        manager = rt.manager
+        ctrl = manager.controller.hadd
+        b = self.broker
+        client = JanitooClient(
+            b.host, b.port, keepalive=b.keepalive, username=b.username, password=b.password, prefix=b.prefix,
+            reply_hadd=ctrl,
+            # A crash is seen at once: the broker publishes "the whole controller is OFFLINE" for us.
+            will=HeartbeatDispatch(ctrl.controller, -1, "OFFLINE"),
+            on_connection_change=lambda up: up and rt.worker.submit(manager.announce),
+        )  # fmt: skip
+        self._clients[rt.bus.oid] = client
+        rt.client = client
+        while not self.stopping.is_set():
+            try:
+                client.connect()
+                break
+            except ConnectError as exc:
+                log.error("%s; retrying in %g s", exc, self.connect_retry)
+                self.stopping.wait(self.connect_retry)
+        if self.stopping.is_set():
+            return
+
+        def on_request(env: Envelope) -> None:
+            msg = env.message
+            if msg is None:
+                log.warning("undecodable request on %s: %s", env.topic, env.error)
+                return
+            if isinstance(msg, DiscoveryRequest | ValueRequest):
+                rt.worker.submit(lambda: manager.handle(msg))
+
+        client.subscribe(client.topics.broadcast_request(), on_request)
+        client.subscribe(client.topics._t(f"/nodes/{ctrl.controller:04d}/+/request"), on_request)
+        started = threading.Event()
+
+        def go_online() -> None:
+            try:
+                manager.start()
+            finally:
+                started.set()
+
+        rt.worker.submit(go_online)
+        started.wait(30)
+
+    def stop(self) -> None:
+        """Clean stop: every node says OFFLINE, then the connections close (no will is sent)."""
+        self.stopping.set()
+        for rt in self.runtimes:
+            rt.worker.submit(rt.manager.stop)
+            rt.worker.drain(10)
+            rt.worker.stop()
+        self.scheduler.stop()
+        for client in self._clients.values():
+            client.close()
+
+    def run(self) -> int:
+        """Run in the foreground until SIGTERM or SIGINT; returns the exit code."""
+        done = threading.Event()
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            log.info("signal %s: stopping", signal.Signals(signum).name)
+            done.set()
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.start()
+            while not done.wait(3600):
+                pass
+        finally:
+            sd_notify("STOPPING=1")
+            self.stop()
+            for s, h in previous.items():
+                signal.signal(s, h)
+        return 0
+
+
+def setup_logging(cfg: JanitooConfig, verbose: bool = False) -> None:
+    """The config file's logging sections when they work, else one line on stderr and plain logging."""
+    level = logging.DEBUG if verbose else logging.INFO
+    if cfg.parser.has_section("loggers"):
+        try:
+            logging.config.fileConfig(str(cfg.path), disable_existing_loggers=False)
+            if verbose:
+                logging.getLogger().setLevel(logging.DEBUG)
+            return
+        except (OSError, KeyError, ValueError, RuntimeError) as exc:
+            logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s [%(name)s] %(message)s")
+            log.warning("%s: logging sections unusable (%s); logging to stderr", cfg.path, exc)
+            return
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s [%(name)s] %(message)s")
+
+
+def sd_notify(state: str) -> None:
+    """Tell systemd (Type=notify) our state, when started by it."""
+    addr = os.environ.get("NOTIFY_SOCKET")
+    if not addr:
+        return
+    if addr.startswith("@"):
+        addr = "\0" + addr[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.connect(addr)
+            s.sendall(state.encode())
+    except OSError as exc:
+        log.debug("sd_notify failed: %s", exc)

@@ -119,5 +119,62 @@ def install_service(conf: Path, user: str, output: Path | None, to_stdout: bool)
     click.echo(f"wrote {target}; now: systemctl daemon-reload && systemctl enable --now {service}")
 
 
+@main.command()
+@click.option("--controllers", type=click.IntRange(1, 8999), default=1, show_default=True,
+              help="How many controllers (buses).")  # fmt: skip
+@click.option(
+    "--nodes", type=click.IntRange(0, 9999), default=10, show_default=True, help="Nodes per controller."
+)
+@click.option(
+    "--values", type=click.IntRange(0, 100), default=1, show_default=True, help="Polled values per node."
+)
+@click.option("--first", type=click.IntRange(1, 9999), default=1000, show_default=True,
+              help="The first controller number (hadds <first>/0000, <first+1>/0000, ...).")  # fmt: skip
+@click.option(
+    "--heartbeat", type=float, default=30, show_default=True, help="Heartbeat period of every node (s)."
+)
+@click.option("--poll", type=float, default=30, show_default=True, help="Poll period of every value (s).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Broker host.")
+@click.option("--port", type=int, default=1883, show_default=True, help="Broker port.")
+@click.option("--prefix", default="", help="Topic prefix (default: the original topics).")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def simulate(controllers: int, nodes: int, values: int, first: int, heartbeat: float, poll: float, host: str,
+             port: int, prefix: str, verbose: bool) -> None:  # fmt: skip
+    """Run a simulated network in one process, until Ctrl+C: every controller behaves on the wire like a
+    real node runtime (heartbeats, discovery answers, GET/SET, polls).
+
+    \b
+    Example:
+      jnt-node simulate --controllers 10 --nodes 100 --values 2
+      jnt query network --vuuid all
+    """
+    import logging
+    import signal
+    import threading
+
+    from janitoo_protocol import ConnectError
+
+    from .simulate import SimulatedNetwork
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)-7s [%(name)s] %(message)s")  # fmt: skip
+    net = SimulatedNetwork(controllers, nodes, values, host=host, port=port, prefix=prefix, first=first,
+                           heartbeat=heartbeat, poll=poll)  # fmt: skip
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    try:
+        net.start()
+    except ConnectError as exc:
+        _fail(str(exc))
+    click.echo(f"simulating {controllers} controllers, {net.node_count} nodes on {host}:{port}; Ctrl+C to stop",
+               err=True)  # fmt: skip
+    try:
+        while not done.wait(3600):
+            pass
+    finally:
+        net.stop()
+
+
 if __name__ == "__main__":
     main()

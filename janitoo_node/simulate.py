@@ -1,0 +1,156 @@
+"""A simulated network in one process: N controllers of M nodes with K polled values each, every
+controller driven by the real node manager, so on the wire it behaves exactly like `jnt-node run`."""
+
+from __future__ import annotations
+
+import logging
+import random
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from janitoo_protocol import DiscoveryRequest, Hadd, ValueRequest
+from janitoo_protocol.transport import Envelope, JanitooClient
+
+from .bus import Bus, BusContext, Component, Worker
+from .config import JanitooConfig
+from .nodeman import NodeManager
+from .scheduler import Scheduler
+from .values import Value, make_value, with_companions
+
+log = logging.getLogger("janitoo.simulate")
+
+
+class SimulatedBus(Bus):
+    """A controller with no hardware."""
+
+    product_name = "Simulated controller"
+
+
+class SimulatedNode(Component):
+    """A node whose K values are temperatures following a bounded random walk."""
+
+    product_name = "Simulated sensor"
+    product_type = "Simulated component"
+    default_name = "Simulated node"
+
+    def create_values(self) -> list[Value]:
+        count = int(self.option("values", "1") or 1)
+        rng = random.Random(self.section)
+        out: list[Value] = []
+        for k in range(count):
+            state = {"t": 20.0 + rng.random() * 5}
+
+            def walk(value: Value, index: int, state: dict[str, float] = state) -> float:
+                state["t"] = min(35.0, max(5.0, state["t"] + rng.uniform(-0.3, 0.3)))
+                return round(state["t"], 2)
+
+            v = make_value("sensor_temperature", f"temperature_{k}", help="A simulated temperature",
+                           reader=walk)  # fmt: skip
+            out.extend(with_companions(v))
+        return out
+
+
+def write_config(path: Path, controllers: int, nodes: int, values: int, *, first: int = 1000,
+                 heartbeat: float = 30, poll: float = 30) -> Path:  # fmt: skip
+    """The config of a simulated network (one bus section per controller)."""
+    lines = ["[system]", "service = jnt_simulate", ""]
+    for c in range(first, first + controllers):
+        oid = f"sim{c:04d}"
+        lines += [f"[{oid}]", f"hadd = {c:04d}/0000", f"name = Simulated controller {c}",
+                  "location = Simulation", f"heartbeat = {heartbeat}"]  # fmt: skip
+        lines += [f"components.n{n} = simulated.node" for n in range(1, nodes + 1)]
+        lines.append("")
+        for n in range(1, nodes + 1):
+            lines += [f"[{oid}__n{n}]", f"hadd = {c:04d}/{n:04d}", f"name = Node {n}", "location = Simulation",
+                      f"heartbeat = {heartbeat}", f"values = {values}"]  # fmt: skip
+            lines += [f"temperature_{k}_poll_0 = {poll:g}" for k in range(values)]
+            lines.append("")
+    path.write_text("\n".join(lines))
+    return path
+
+
+class SimulatedNetwork:
+    """Runs the simulated controllers on one MQTT connection, one scheduler and one worker thread."""
+
+    def __init__(
+        self,
+        controllers: int,
+        nodes: int,
+        values: int = 1,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 1883,
+        prefix: str = "",
+        first: int = 1000,
+        heartbeat: float = 30,
+        poll: float = 30,
+        workdir: Path | None = None,
+    ) -> None:
+        self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="jnt-sim-")
+        folder = workdir or Path(self._tmp.name)  # type: ignore[union-attr]
+        self.config = JanitooConfig(write_config(folder / "simulate.conf", controllers, nodes, values,
+                                                 first=first, heartbeat=heartbeat, poll=poll))  # fmt: skip
+        self.scheduler = Scheduler()
+        self.worker = Worker("simulate")
+        self.client = JanitooClient(host, port, prefix=prefix, reply_hadd=Hadd(first, 0),
+                                    on_connection_change=self._reconnected)  # fmt: skip
+        self.managers: dict[int, NodeManager] = {}
+        factories: dict[str, Any] = {"simulated.node": SimulatedNode}
+        for section in self.config.buses():
+            ctx = BusContext(
+                config=self.config, section=section, scheduler=self.scheduler, worker=self.worker
+            )
+            manager = NodeManager(SimulatedBus(ctx), factories, self.client.publish, self.scheduler)
+            ctx.publish_value = manager.publish_value
+            self.managers[manager.controller.hadd.controller] = manager
+        self.started = threading.Event()
+
+    @property
+    def node_count(self) -> int:
+        return sum(len(m.nodes) for m in self.managers.values())
+
+    def _reconnected(self, up: bool) -> None:
+        if up and self.started.is_set():
+            for m in self.managers.values():
+                self.worker.submit(m.announce)
+
+    def _on_request(self, env: Envelope) -> None:
+        msg = env.message
+        if not isinstance(msg, DiscoveryRequest | ValueRequest):
+            return
+        if msg.target is None:
+            for m in self.managers.values():
+                self.worker.submit(lambda m=m: m.handle(msg))  # type: ignore[misc]
+            return
+        manager = self.managers.get(msg.target.controller)
+        if manager is not None:
+            self.worker.submit(lambda: manager.handle(msg))
+
+    def start(self) -> SimulatedNetwork:
+        self.client.connect()
+        self.client.subscribe(self.client.topics.broadcast_request(), self._on_request)
+        self.client.subscribe(self.client.topics._t("/nodes/+/+/request"), self._on_request)
+        self.scheduler.start()
+        for m in self.managers.values():
+            self.worker.submit(m.start)
+        self.worker.drain(60)
+        self.started.set()
+        return self
+
+    def stop(self) -> None:
+        for m in self.managers.values():
+            self.worker.submit(m.stop)
+        self.worker.drain(60)
+        self.worker.stop()
+        self.scheduler.stop()
+        self.client.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> SimulatedNetwork:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -196,10 +196,7 @@ class Server:
             return
 
         def on_request(env: Envelope) -> None:
-            msg = env.message
-            if msg is None:
-                log.warning("undecodable request on %s: %s", env.topic, env.error)
-                return
+            msg = env.message  # an undecodable one is logged by the envelope and dropped
             if isinstance(msg, DiscoveryRequest | ValueRequest):
                 rt.worker.submit(lambda: manager.handle(msg))
 

@@ -31,7 +31,7 @@ def _int(raw: Mapping[str, Any], key: str, default: int) -> int:
     if isinstance(v, int):
         return v
     try:
-        return int(str(v), 0) if isinstance(v, str) else int(v)
+        return int(v)
     except (TypeError, ValueError, OverflowError):
         raise ProtocolError(f"{key} must be an integer, got {v!r}") from None
 

@@ -136,7 +136,15 @@ def test_discovery_request_direct() -> None:
 
 
 def test_discovery_request_keeps_our_correlation_key() -> None:
-    payload = dumps({"cmd_class": 20480, "genre": 4, "uuid": "request_info_users", "reply_hadd": "0001/0000", CORRELATION_KEY: "c1"})
+    payload = dumps(
+        {
+            "cmd_class": 20480,
+            "genre": 4,
+            "uuid": "request_info_users",
+            "reply_hadd": "0001/0000",
+            CORRELATION_KEY: "c1",
+        }
+    )
     msg = decode("/broadcast/request", payload)
     assert isinstance(msg, DiscoveryRequest)
     assert msg.extra == {CORRELATION_KEY: "c1"}
@@ -202,7 +210,9 @@ def test_value_request_string_booleans_true(true: Any) -> None:
 
 
 def test_value_request_on_broadcast_needs_its_hadd_in_the_payload() -> None:
-    payload = dumps({"cmd_class": 49, "uuid": "load", "genre": 1, "hadd": "0121/0001", "reply_hadd": "9999/9990"})
+    payload = dumps(
+        {"cmd_class": 49, "uuid": "load", "genre": 1, "hadd": "0121/0001", "reply_hadd": "9999/9990"}
+    )
     msg = decode("/broadcast/request", payload)
     assert isinstance(msg, ValueRequest)
     assert msg.hadd == Hadd(121, 1)
@@ -352,7 +362,14 @@ def test_single_value_publication() -> None:
     assert (msg.genre, msg.hadd, msg.uuid, msg.indexed) == (Genre.USER, Hadd(222, 1), "temperature", False)
     assert len(msg.values) == 1
     v = msg.value
-    assert (v.data, v.units, v.label, v.type, v.cmd_class, v.poll_delay) == (40.1, "°C", "CPUTemp", 3, 49, 300)
+    assert (v.data, v.units, v.label, v.type, v.cmd_class, v.poll_delay) == (
+        40.1,
+        "°C",
+        "CPUTemp",
+        3,
+        49,
+        300,
+    )
     assert v.hadd == Hadd(222, 1)
     assert v.is_polled and v.is_readonly and not v.is_writeonly
     out_topic, out = encode(msg)
@@ -365,11 +382,17 @@ def test_single_value_publication() -> None:
 def test_indexed_value_publication() -> None:
     base = {"uuid": "load", "hadd": "0121/0001", "genre": 1, "cmd_class": 49, "type": 3, "poll_delay": 10}
     labels = ["Load (1 minutes)", "Load (5 minutes)", "Load (15 minutes)"]
-    obj = {str(i): {**base, "index": i, "data": d, "label": labels[i]} for i, d in enumerate([0.31, 0.49, 0.59])}
+    obj = {
+        str(i): {**base, "index": i, "data": d, "label": labels[i]} for i, d in enumerate([0.31, 0.49, 0.59])
+    }
     msg = decode("/values/basic/0121/0001/load", dumps(obj))
     assert isinstance(msg, ValuePublication)
     assert msg.indexed
-    assert [(v.index, v.data, v.label) for v in msg.values] == [(0, 0.31, labels[0]), (1, 0.49, labels[1]), (2, 0.59, labels[2])]
+    assert [(v.index, v.data, v.label) for v in msg.values] == [
+        (0, 0.31, labels[0]),
+        (1, 0.49, labels[1]),
+        (2, 0.59, labels[2]),
+    ]
     assert msg.value.index == 0
     assert encode(msg) == ("/values/basic/0121/0001/load", dumps(obj))
 
@@ -415,7 +438,12 @@ def test_other_extended_json_forms_are_plain_data(ext: Any, plain: Any) -> None:
 
 
 def test_lease_request_and_rpc_reply() -> None:
-    request = {"rep_uuid": "r-1", "add_ctrl": -1, "add_node": -1, "options": {"name": "test", "location": "lab"}}
+    request = {
+        "rep_uuid": "r-1",
+        "add_ctrl": -1,
+        "add_node": -1,
+        "options": {"name": "test", "location": "lab"},
+    }
     msg = decode("/dhcp/lease/new", dumps(request))
     assert msg == LeaseMessage("new", request, "r-1")
     assert encode(msg) == ("/dhcp/lease/new", dumps(request))

@@ -158,7 +158,9 @@ def test_foreign_topics_are_rejected_naming_the_topic(topic: str) -> None:
     assert topic in str(info.value)
 
 
-@pytest.mark.parametrize("topic", ["/nodes/0225/0003/request", "site2/nodes/0225/0003/request", "site1nodes/x/y"])
+@pytest.mark.parametrize(
+    "topic", ["/nodes/0225/0003/request", "site2/nodes/0225/0003/request", "site1nodes/x/y"]
+)
 def test_prefixed_topics_reject_topics_outside_the_prefix(topic: str) -> None:
     with pytest.raises(ProtocolError) as info:
         Topics("site1").parse(topic)

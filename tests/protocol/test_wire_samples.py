@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from janitoo_protocol import Heartbeat, decode, encode
+from janitoo_protocol import Heartbeat, ProtocolError, decode, encode
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "original"
 CAPTURES = sorted(DATA.glob("*.jsonl"))
@@ -77,7 +77,10 @@ def test_every_jnt_spy_payload_decodes() -> None:
     topic_lines = [line for line in SPY.read_text(encoding="utf-8").splitlines() if line.startswith("/")]
     assert len(messages) == len(topic_lines) > 80
     for lineno, topic, payload in messages:
-        decode(topic, payload)
+        try:
+            decode(topic, payload)
+        except ProtocolError as exc:
+            pytest.fail(f"{SPY.name}:{lineno}: {exc}")
 
 
 def test_every_jnt_spy_payload_round_trips() -> None:

@@ -1,0 +1,123 @@
+"""Codec throughput: janitoo_protocol decode/encode against plain json.loads/json.dumps of the same payloads.
+
+Run from the repository root: `python benchmarks/codec.py [--seconds 1.0]`. Prints a markdown table;
+asserts nothing. The ratio column is ours / json (1.0 = as fast as bare json, 0.25 = four times slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# Runnable without installing the package: the repository root goes first on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from janitoo_protocol import DiscoveryReply, Genre, Hadd, ReplyRoute, ValueInfo, decode, encode  # noqa: E402
+
+# The spec's captured single value publication (§4.4), as the original sent it.
+SINGLE_TOPIC = "/values/user/0222/0001/temperature"
+SINGLE_PAYLOAD = (
+    b'{"help": "The temperature of the CPU", "voice_uuid": null, "max": null, "reply_hadd": null, '
+    b'"node_uuid": "hostsensor__picpu", "entry_name": "sensor_temperature", "genre": 2, "poll_delay": 300, '
+    b'"data": 40.1, "is_polled": true, "is_writeonly": false, "list_items": null, "index": 0, '
+    b'"uuid": "temperature", "is_readonly": true, "min": null, "default": null, "type": 3, "cmd_class": 49, '
+    b'"hadd": "0222/0001", "label": "CPUTemp", "units": "\\u00b0C"}'
+)
+
+NODES = 100
+# (uuid, type, cmd_class, units) of the user values every node has.
+USER_VALUES = (("temperature", 3, 49, "°C"), ("switch", 1, 37, None))
+
+
+def users_reply() -> DiscoveryReply:
+    """A `request_info_users` broadcast reply from a controller of 100 nodes, built with the codec's types."""
+    values = []
+    for node in range(1, NODES + 1):
+        hadd = Hadd(225, node)
+        for uuid, vtype, cmd_class, units in USER_VALUES:
+            data = 20.0 + node / 10 if uuid == "temperature" else node % 2 == 0
+            values.append(
+                ValueInfo(
+                    uuid=uuid,
+                    hadd=hadd,
+                    node_uuid=f"tutorial3__node{node}",
+                    genre=int(Genre.USER),
+                    type=vtype,
+                    cmd_class=cmd_class,
+                    index=0,
+                    data=data,
+                    label=uuid.capitalize(),
+                    help=f"The {uuid} of node {node}",
+                    units=units,
+                    is_readonly=uuid != "switch",
+                    is_polled=True,
+                    poll_delay=30,
+                    entry_name=f"sensor_{uuid}",
+                )
+            )
+    return DiscoveryReply(
+        kind="request_info_users",
+        reply_hadd=Hadd(9999, 9990),
+        route=ReplyRoute.BROADCAST,
+        values=tuple(values),
+        topic_hadd=Hadd(9999, 9990),
+    )
+
+
+def throughput(fn: Callable[[], Any], seconds: float) -> float:
+    """Calls per second of `fn`, run in growing batches for about `seconds`."""
+    fn()  # warm up
+    batch = 1
+    calls = 0
+    start = time.perf_counter()
+    while True:
+        for _ in range(batch):
+            fn()
+        calls += batch
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return calls / elapsed
+        batch = min(batch * 2, 10_000)
+
+
+def measure(name: str, topic: str, payload: bytes, seconds: float) -> list[tuple[str, str, float, float]]:
+    message = decode(topic, payload)
+    obj = json.loads(payload)
+    decode_ours = throughput(lambda: decode(topic, payload), seconds)
+    decode_json = throughput(lambda: json.loads(payload), seconds)
+    encode_ours = throughput(lambda: encode(message), seconds)
+    encode_json = throughput(lambda: json.dumps(obj).encode("utf-8"), seconds)
+    return [(name, "decode", decode_ours, decode_json), (name, "encode", encode_ours, encode_json)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--seconds", type=float, default=1.0, help="time spent on each measurement (default 1)"
+    )
+    args = parser.parse_args(argv)
+
+    reply_topic, reply_payload = encode(users_reply())
+    rows = measure("single value publication", SINGLE_TOPIC, SINGLE_PAYLOAD, args.seconds)
+    rows += measure(f"request_info_users reply, {NODES} nodes", reply_topic, reply_payload, args.seconds)
+
+    print(f"Python {platform.python_version()} on {platform.machine()}, {args.seconds:g} s per measurement\n")
+    print(f"- single value publication: `{SINGLE_TOPIC}`, {len(SINGLE_PAYLOAD)} bytes")
+    print(
+        f"- discovery reply: `{reply_topic}`, {NODES} nodes × {len(USER_VALUES)} user values, "
+        f"{len(reply_payload)} bytes\n"
+    )
+    print("| payload | operation | ours (msg/s) | json (msg/s) | ours / json |")
+    print("|---|---|---:|---:|---:|")
+    for name, op, ours, plain in rows:
+        print(f"| {name} | {op} | {ours:,.0f} | {plain:,.0f} | {ours / plain:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

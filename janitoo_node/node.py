@@ -153,8 +153,6 @@ class Node:
                 except ValueError:
                     log.error("%s [%s] %s_poll_0: not a number: %r; keeping %s", cfg.path, self.section,
                               value.uuid, raw_poll, value.poll_delay)  # fmt: skip
-            if value.poll_value is not None:
-                value.poll_value.store(_plain(value.poll_delay), 0)
             if value.persist:
                 for i, text in cfg.indexed(self.section, value.uuid):
                     try:

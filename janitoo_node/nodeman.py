@@ -206,6 +206,8 @@ class NodeManager:
     def _poll_setter(self, poll_value: Value, index: int, data: Any) -> None:
         master = poll_value.master
         assert master is not None and master.node is not None
+        if data < 0:
+            raise ValueRefused(f"{data} is below the minimum 0 (0 disables the poll)")
         if index == 0:
             master.poll_delay = float(data)
         master.node.persist(f"{master.uuid}_poll_{index}", data)

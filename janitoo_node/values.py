@@ -117,6 +117,9 @@ class Value:
 
     @property
     def is_polled(self) -> bool:
+        # A `_poll` companion shows its master's default delay (as the original does) but is never polled.
+        if self.master is not None:
+            return False
         return self.poll_delay > 0 and not self.is_writeonly
 
     # -- data
@@ -233,7 +236,7 @@ def with_companions(value: Value, *, poll: bool = True, config: bool = False,
     out = [value]
     if poll:
         pv = Value(f"{value.uuid}_poll", POLL_SPEC, help="The poll delay of the value", label="poll_delay",
-                   default=_num(value.poll_delay))  # fmt: skip
+                   poll_delay=value.poll_delay, get=lambda v, i: _num(value.poll_delay) if i == 0 else v._data.get(i))  # fmt: skip
         pv.master = value
         value.poll_value = pv
         out.append(pv)
@@ -251,7 +254,7 @@ def with_companions(value: Value, *, poll: bool = True, config: bool = False,
 
 _S = ValueSpec
 SENSOR = CommandClass.SENSOR_MULTILEVEL
-POLL_SPEC = _S(Genre.CONFIG, ValueType.INT, COMMAND_CONFIGURATION, units="seconds", min=0)
+POLL_SPEC = _S(Genre.CONFIG, ValueType.INT, COMMAND_CONFIGURATION, units="seconds")
 CONFIG_SPEC = _S(Genre.CONFIG, ValueType.BYTE, COMMAND_CONFIGURATION)
 
 # entry name -> spec, for the `janitoo.values` factory catalogue (spec §8.6).

@@ -74,7 +74,9 @@ class DiscoveryCollector:
             return True
         if self.last_reply is None:
             return now >= self.started + self.idle
-        return self.answered() and now - self.last_reply >= self.quiet
+        # The same sum as next_wake(): `now - last_reply >= quiet` can be False at now == next_wake()
+        # by float rounding, and a driver waking exactly then would never see the discovery end.
+        return self.answered() and now >= self.last_reply + self.quiet
 
     def next_wake(self) -> float:
         """When `done` may next become true without a new reply."""

@@ -76,6 +76,8 @@ class Envelope:
                 self._message = decode(self.topic, self.payload, self._topics)
             except ProtocolError as exc:
                 self._error = exc
+                # Bad input never crashes a receiver, and never vanishes silently either.
+                log.warning("undecodable message on %s: %s", self.topic, exc.reason)
 
     @property
     def message(self) -> Message | None:
@@ -266,6 +268,9 @@ class JanitooClient:
     def _shutdown(self) -> None:
         self._closing = True
         if self._started:
+            # paho logs "Client is not connected" at ERROR when its loop turns once more after sending the
+            # DISCONNECT it was asked for, before loop_stop() ends it: a clean close is not an error.
+            self._mqtt.disable_logger()
             try:
                 self._mqtt.disconnect()
             finally:
@@ -293,14 +298,16 @@ class JanitooClient:
                 log.error("MQTT broker %s refused the connection: %s", self.broker, reason)
             return
         self._connack_reason = None
+        # The original went deaf after a broker restart: clean sessions lose subscriptions, so every
+        # filter is subscribed again on every (re)connect. Snapshot, `connected` and SUBSCRIBE under the
+        # lock subscribe() holds: a filter added meanwhile is in the snapshot or subscribed by subscribe().
         with self._lock:
             filters = list(self._filters)
-        # The original went deaf after a broker restart: clean sessions lose subscriptions, so every
-        # filter is subscribed again on every (re)connect.
-        self._connected.set()
+            self._connected.set()
+            if filters:
+                result, mid = client.subscribe([(f, 0) for f in filters])
         log.info("connected to MQTT broker %s", self.broker)
         if filters:
-            result, mid = client.subscribe([(f, 0) for f in filters])
             if result == mqtt.MQTT_ERR_SUCCESS and mid is not None:
                 # Ready (and announced) only once the broker acknowledged the re-subscription.
                 self._resub_mid = mid
@@ -358,18 +365,23 @@ class JanitooClient:
         after cannot be answered before we listen.
         """
         sub = Subscription(self, topic_filter, handler, maxsize)
+        mid: int | None = None
         with self._lock:
             self._subs.append(sub)
             new = self._filters.get(topic_filter, 0) == 0
             self._filters[topic_filter] = self._filters.get(topic_filter, 0) + 1
-        if new and self._connected.is_set():
-            result, mid = self._mqtt.subscribe(topic_filter, 0)
-            if result == mqtt.MQTT_ERR_SUCCESS and mid is not None and wait:
-                with self._lock:
-                    ev = self._suback.setdefault(mid, threading.Event())
-                ev.wait(self.connect_timeout)
-                with self._lock:
-                    self._suback.pop(mid, None)
+            # SUBSCRIBE is queued under the lock: another thread sharing this filter returns (and publishes
+            # its request) only after it, so the broker has the subscription before routing the answer.
+            if new and self._connected.is_set():
+                result, mid = self._mqtt.subscribe(topic_filter, 0)
+                if result != mqtt.MQTT_ERR_SUCCESS:
+                    mid = None
+        if mid is not None and wait:
+            with self._lock:
+                ev = self._suback.setdefault(mid, threading.Event())
+            ev.wait(self.connect_timeout)
+            with self._lock:
+                self._suback.pop(mid, None)
         return sub
 
     def _remove(self, sub: Subscription) -> None:
@@ -436,13 +448,15 @@ class JanitooClient:
             if _matches(req, m, cid):
                 answers.put(m)  # type: ignore[arg-type]
 
-        subs = [self.subscribe(self.topics.node_reply(self.reply_hadd), handler)]
         if isinstance(req, ValueRequest):
-            # config/system values answer only on /values/...; basic/user/command on both routes.
+            # Checked before subscribing anything: raising later would leak the reply subscription.
             try:
                 genre = Genre(req.genre)
             except ValueError:
                 raise ProtocolError(f"unknown genre {req.genre}") from None
+        subs = [self.subscribe(self.topics.node_reply(self.reply_hadd), handler)]
+        if isinstance(req, ValueRequest):
+            # config/system values answer only on /values/...; basic/user/command on both routes.
             subs.append(self.subscribe(self.topics.values(genre, req.hadd, req.uuid), handler))
         elif req.target is None:
             subs.append(self.subscribe(self.topics.broadcast_reply(self.reply_hadd), handler))

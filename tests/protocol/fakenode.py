@@ -225,7 +225,9 @@ class FakeController:
         genre = REQUEST_GENRES[req.kind]
         extra = self._echo_extra(req.extra)
         if genre is None:
-            reply = DiscoveryReply(req.kind, req.reply_hadd, route, nodes=tuple(self.nodes.values()), extra=extra)
+            reply = DiscoveryReply(
+                req.kind, req.reply_hadd, route, nodes=tuple(self.nodes.values()), extra=extra
+            )
         else:
             values = tuple(
                 v
@@ -258,7 +260,11 @@ class FakeController:
                 reply["data"] = self._read(req.hadd, current)  # config data is re-read
             self._finish(reply, current, refused)
             info = ValueInfo.from_wire(reply)
-            self._send(ValuePublication(Genre(req.genre), req.hadd, req.uuid, (info,)), raw.get(CORRELATION_KEY), info.data)
+            self._send(
+                ValuePublication(Genre(req.genre), req.hadd, req.uuid, (info,)),
+                raw.get(CORRELATION_KEY),
+                info.data,
+            )
         elif req.cmd_class != COMMAND_CONFIGURATION and req.genre in (Genre.BASIC, Genre.USER, Genre.COMMAND):
             if current.genre != req.genre or current.cmd_class != req.cmd_class:
                 return  # the original: "both conditions must hold", else ignored with a warning

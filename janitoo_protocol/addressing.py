@@ -19,6 +19,20 @@ class Hadd:
         """Parse `0225/0003` (the original splits on '/' and calls int() on each half)."""
         if isinstance(text, Hadd):
             return text
+        if type(text) is str:
+            # Receivers parse the same few addresses over and over: remember them.
+            cached = _PARSED.get(text)
+            if cached is not None:
+                return cached
+            hadd = cls._parse_text(text)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[text] = hadd
+            return hadd
+        return cls._parse_text(text)
+
+    @classmethod
+    def _parse_text(cls, text: object) -> Hadd:
         if not isinstance(text, str):
             raise ProtocolError(f"invalid hadd {text!r}: expected text like '0225/0003'")
         parts = text.strip().split("/")
@@ -49,6 +63,10 @@ class Hadd:
 
     def __repr__(self) -> str:
         return f"Hadd('{self}')"
+
+
+_PARSED: dict[str, Hadd] = {}
+_PARSED_MAX = 65536
 
 
 def parse_hadd_or_none(text: object) -> Hadd | None:

@@ -289,7 +289,8 @@ def _text(payload: bytes | bytearray | str, topic: str) -> str:
 
 def _json_object(text: str, topic: str) -> dict[str, Any]:
     try:
-        obj = json.loads(text, object_hook=_object_hook)
+        # The extended-JSON hook costs a Python call per object: only pay it when a "$" key may be there.
+        obj = json.loads(text, object_hook=_object_hook) if '"$' in text else json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"payload is not JSON ({exc})", topic) from None
     if not isinstance(obj, dict):
@@ -375,6 +376,8 @@ def _decode(info: TopicInfo, topic: str, payload: bytes | bytearray | str) -> Me
                 raise ProtocolError("heartbeat payload is a broken JSON string", topic) from None
         return Heartbeat(info.hadd, _state(stripped, topic))
     obj = _json_object(text, topic)
+    if kind is TopicKind.VALUES:  # the most frequent kind first
+        return _publication(obj, info, topic)
     if kind is TopicKind.HEARTBEAT_DISPATCH:
         return _dispatch(obj, topic)
     if kind is TopicKind.RESOLV_HEARTBEAT:
@@ -412,9 +415,6 @@ def _decode(info: TopicInfo, topic: str, payload: bytes | bytearray | str) -> Me
         if _is_discovery(obj):
             return _discovery_reply(obj, ReplyRoute.NODE, info.hadd, topic)
         return ValueReply(info.hadd, ValueInfo.from_wire(obj))
-    if kind is TopicKind.VALUES:
-        assert info.hadd is not None and info.genre is not None and info.uuid is not None
-        return _publication(obj, info, topic)
     if kind is TopicKind.LEASE:
         assert info.action is not None
         rep = obj.get("rep_uuid")

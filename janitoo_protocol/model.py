@@ -37,7 +37,7 @@ def _int(raw: Mapping[str, Any], key: str, default: int) -> int:
 
 
 def _opt_str(v: Any) -> str | None:
-    return None if v is None else str(v)
+    return v if v is None or type(v) is str else str(v)
 
 
 def _bool(v: Any, default: bool) -> bool:
@@ -46,9 +46,13 @@ def _bool(v: Any, default: bool) -> bool:
     return string_to_bool(v)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ValueInfo:
-    """One value of a node (one index of it), as carried on the wire."""
+    """One value of a node (one index of it), as carried on the wire.
+
+    Treat it as immutable (use `dataclasses.replace`). It is not frozen only because a frozen
+    dataclass costs twice as much to build, and receivers build one per value they hear.
+    """
 
     uuid: str
     hadd: Hadd | None = None
@@ -80,47 +84,83 @@ class ValueInfo:
     @classmethod
     def from_wire(cls, raw: Mapping[str, Any]) -> ValueInfo:
         """Build from a wire dict; raises ProtocolError when it is not a value dict."""
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             raise ProtocolError(f"a value must be a JSON object, got {type(raw).__name__}")
         uuid = raw.get("uuid")
         if not isinstance(uuid, str) or not uuid:
             raise ProtocolError(f"a value needs a text uuid, got {uuid!r}")
-        cmd_class = raw.get("cmd_class")
-        if cmd_class is None and "cmd_classes" in raw:
-            # The "old protocol" fallback of the original receivers.
-            cc = raw.get("cmd_classes")
-            cmd_class = cc[0] if isinstance(cc, list) and cc else cc
-        poll = raw.get("poll_delay", 0)
-        if not isinstance(poll, int | float) or isinstance(poll, bool):
+        g = raw.get
+        # Fast paths: well-formed payloads already carry the right JSON types; only odd ones (string
+        # numbers, string booleans...) go through the converting helpers. This is the receivers' hot path.
+        cmd_class = g("cmd_class")
+        if type(cmd_class) is not int:
+            if cmd_class is None and "cmd_classes" in raw:
+                # The "old protocol" fallback of the original receivers.
+                cc = g("cmd_classes")
+                cmd_class = cc[0] if isinstance(cc, list) and cc else cc
+            cmd_class = _int({"cmd_class": cmd_class}, "cmd_class", 0)
+        genre = g("genre")
+        if type(genre) is not int:
+            genre = _int(raw, "genre", 1)
+        vtype = g("type")
+        if type(vtype) is not int:
+            vtype = _int(raw, "type", 1)
+        index = g("index")
+        if type(index) is not int:
+            index = _int(raw, "index", 0)
+        poll = g("poll_delay", 0)
+        if type(poll) is not int and type(poll) is not float:
             try:
-                poll = float(poll) if poll is not None else 0
-            except (TypeError, ValueError):
+                poll = float(poll) if poll is not None and not isinstance(poll, bool) else 0
+            except (TypeError, ValueError, OverflowError):
                 raise ProtocolError(f"poll_delay must be a number, got {poll!r}") from None
-        extra = {k: v for k, v in raw.items() if k not in _VALUE_KEYSET}
+        ro = g("is_readonly")
+        if type(ro) is not bool:
+            ro = _bool(ro, True)
+        wo = g("is_writeonly")
+        if type(wo) is not bool:
+            wo = _bool(wo, False)
+        polled = g("is_polled")
+        if type(polled) is not bool:
+            polled = _bool(polled, False)
+        # Text fields are kept as they come when they are text (or null), else made text.
+        node_uuid, label, help_text = g("node_uuid"), g("label"), g("help")
+        units, voice_uuid, entry_name = g("units"), g("voice_uuid"), g("entry_name")
+        if not all(
+            v is None or type(v) is str for v in (node_uuid, label, help_text, units, voice_uuid, entry_name)
+        ):
+            node_uuid, label, help_text, units, voice_uuid, entry_name = (
+                _opt_str(v) for v in (node_uuid, label, help_text, units, voice_uuid, entry_name)
+            )
+        hadd = g("hadd")
+        reply_hadd = g("reply_hadd")
+        extra = (
+            {} if raw.keys() <= _VALUE_KEYSET else {k: v for k, v in raw.items() if k not in _VALUE_KEYSET}
+        )
         return cls(
-            uuid=uuid,
-            hadd=parse_hadd_or_none(raw.get("hadd")),
-            node_uuid=_opt_str(raw.get("node_uuid")),
-            genre=_int(raw, "genre", 1),
-            type=_int(raw, "type", 1),
-            cmd_class=_int({"cmd_class": cmd_class}, "cmd_class", 0),
-            index=_int(raw, "index", 0),
-            data=raw.get("data"),
-            default=raw.get("default"),
-            label=_opt_str(raw.get("label")),
-            help=_opt_str(raw.get("help")),
-            units=_opt_str(raw.get("units")),
-            min=raw.get("min"),
-            max=raw.get("max"),
-            list_items=raw.get("list_items"),
-            is_readonly=_bool(raw.get("is_readonly"), True),
-            is_writeonly=_bool(raw.get("is_writeonly"), False),
-            is_polled=_bool(raw.get("is_polled"), False),
-            poll_delay=poll,
-            voice_uuid=_opt_str(raw.get("voice_uuid")),
-            reply_hadd=parse_hadd_or_none(raw.get("reply_hadd")),
-            entry_name=_opt_str(raw.get("entry_name")),
-            extra=extra,
+            uuid,
+            None if hadd is None else parse_hadd_or_none(hadd),
+            node_uuid,
+            genre,
+            vtype,
+            cmd_class,
+            index,
+            g("data"),
+            g("default"),
+            label,
+            help_text,
+            units,
+            g("min"),
+            g("max"),
+            g("list_items"),
+            ro,
+            wo,
+            polled,
+            poll,
+            voice_uuid,
+            None if reply_hadd is None else parse_hadd_or_none(reply_hadd),
+            entry_name,
+            extra,
             wire_keys=tuple(raw.keys()),
         )
 

@@ -1,14 +1,30 @@
-"""The network map: nodes and their values by genre, merged from discovery replies and publications."""
+"""The network map: nodes and their values by genre, merged from discovery replies and publications,
+served to secondaries by resolv in chunks, and replicated from a primary (`ResolvSync`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .addressing import Hadd
-from .codes import Genre
-from .messages import DiscoveryReply, ValuePublication
+from .codes import NETWORK_REQUESTS, Genre
+from .messages import (
+    CORRELATION_KEY,
+    REQUEST_GENRES,
+    DiscoveryReply,
+    DiscoveryRequest,
+    ReplyRoute,
+    ValuePublication,
+)
 from .model import NodeInfo, ValueInfo
+
+# The original's resolv server sent at most 10 top-level entries (hadds) per message (§4.5).
+RESOLV_CHUNK = 10
+# Extension keys of our resolv answers (the original ignores unknown envelope keys): which chunk this is
+# and how many there are, so a replicating secondary knows when a category is complete.
+CHUNK_KEY = "jnt_chunk"
+CHUNKS_KEY = "jnt_chunks"
 
 
 @dataclass
@@ -50,8 +66,9 @@ class NetworkMap:
             return False
         per_uuid = self.values.setdefault(value.hadd, {}).setdefault(g, {}).setdefault(value.uuid, {})
         old = per_uuid.get(value.index)
-        if old is not None and value.wire_keys is not None and "genre" not in value.wire_keys:
-            # A config/system echo omits type, units...: keep what discovery told us, take the data.
+        if old is not None and value.wire_keys is not None and not {"genre", "type"} <= set(value.wire_keys):
+            # A config/system echo (§4.3 case 1) omits type, units...: keep what discovery told us,
+            # take the data.
             value = replace(old, data=value.data)
         per_uuid[value.index] = value
         return True
@@ -119,3 +136,127 @@ class NetworkMap:
 
     def __len__(self) -> int:
         return len(self.nodes)
+
+    def value_count(self) -> int:
+        return sum(len(by_index) for genres in self.values.values() for uuids in genres.values()
+                   for by_index in uuids.values())  # fmt: skip
+
+    def knows_controller(self, controller: int) -> bool:
+        return any(h.controller == controller for h in self.nodes)
+
+    # -- serving
+
+    def resolv_replies(
+        self,
+        kind: str,
+        reply_hadd: Hadd | None,
+        extra: Mapping[str, Any] | None = None,
+        chunk_size: int = RESOLV_CHUNK,
+        when_empty: bool = False,
+    ) -> list[DiscoveryReply]:
+        """The answer to a resolv request for `kind`, for every genre, in chunks of `chunk_size` hadds.
+
+        Goes to `/dhcp/resolv/reply/<reply_hadd>`, or `/dhcp/resolv/broadcast/` when `reply_hadd` is
+        None. Each chunk echoes `extra` (the request's own extension keys, such as our correlation id)
+        and carries CHUNK_KEY / CHUNKS_KEY. An empty category is answered with nothing, as the original
+        did, unless `when_empty`: then one empty chunk says "complete, nothing here".
+        """
+        if kind not in REQUEST_GENRES:
+            raise ValueError(f"unknown discovery request {kind!r}")
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        genre = REQUEST_GENRES[kind]
+        route = ReplyRoute.RESOLV if reply_hadd is not None else ReplyRoute.RESOLV_BROADCAST
+        groups: list[tuple[tuple[NodeInfo, ...], tuple[ValueInfo, ...]]] = []
+        if genre is None:
+            groups = [((self.nodes[h],), ()) for h in sorted(self.nodes)]
+        else:
+            for hadd in sorted(self.values):
+                uuids = self.values[hadd].get(genre, {})
+                vals = tuple(uuids[u][i] for u in sorted(uuids) for i in sorted(uuids[u]))
+                if vals:
+                    groups.append(((), vals))
+        if not groups and not when_empty:
+            return []
+        chunks = [groups[i : i + chunk_size] for i in range(0, len(groups), chunk_size)] or [[]]
+        out = []
+        for n, chunk in enumerate(chunks, 1):
+            out.append(
+                DiscoveryReply(
+                    kind,
+                    reply_hadd,
+                    route,
+                    nodes=tuple(node for nodes, _ in chunk for node in nodes),
+                    values=tuple(v for _, vals in chunk for v in vals),
+                    topic_hadd=reply_hadd,
+                    extra={**(extra or {}), CHUNK_KEY: n, CHUNKS_KEY: len(chunks)},
+                )
+            )
+        return out
+
+
+def chunk_marker(reply: DiscoveryReply) -> tuple[int, int] | None:
+    """(chunk, chunks) of one of our resolv answers; None for a peer that does not mark them."""
+    n, total = reply.extra.get(CHUNK_KEY), reply.extra.get(CHUNKS_KEY)
+    if isinstance(n, int) and isinstance(total, int) and not isinstance(n, bool) and 1 <= n <= total:
+        return n, total
+    return None
+
+
+class ResolvSync:
+    """A secondary's replication of the primary's map: all six resolv requests at once.
+
+    A category is complete when every chunk of our primary's answer arrived (CHUNK_KEY / CHUNKS_KEY).
+    An original primary marks nothing, answers nothing for an empty category and crashes on four of
+    six (§4.5): then the sync ends `timeout` seconds after the requests, `complete` staying False.
+    """
+
+    def __init__(self, own: Hadd, correlation: str, started: float, timeout: float) -> None:
+        self.own = own
+        self.correlation = correlation
+        self.started = started
+        self.deadline = started + timeout
+        self.map = NetworkMap()
+        self._chunks: dict[str, set[int]] = {k: set() for k in NETWORK_REQUESTS}
+        self._expected: dict[str, int] = {}
+        self.replies = 0
+
+    def requests(self) -> list[DiscoveryRequest]:
+        extra = {CORRELATION_KEY: self.correlation}
+        return [DiscoveryRequest(k, self.own, resolv=True, extra=extra) for k in NETWORK_REQUESTS]
+
+    def accepts(self, reply: DiscoveryReply) -> bool:
+        if reply.route is not ReplyRoute.RESOLV or reply.topic_hadd not in (None, self.own):
+            return False
+        if reply.kind not in self._chunks:
+            return False
+        return reply.correlation in (None, self.correlation)
+
+    def feed(self, reply: DiscoveryReply) -> bool:
+        """Take one resolv answer; returns False when it is not part of this sync."""
+        if not self.accepts(reply):
+            return False
+        self.replies += 1
+        self.map.merge_reply(reply)
+        marker = chunk_marker(reply)
+        if marker is not None:
+            self._chunks[reply.kind].add(marker[0])
+            self._expected[reply.kind] = marker[1]
+        return True
+
+    def kind_complete(self, kind: str) -> bool:
+        total = self._expected.get(kind)
+        return total is not None and len(self._chunks[kind]) >= total
+
+    @property
+    def complete(self) -> bool:
+        return all(self.kind_complete(k) for k in NETWORK_REQUESTS)
+
+    def missing(self) -> list[str]:
+        return [k for k in NETWORK_REQUESTS if not self.kind_complete(k)]
+
+    def done(self, now: float) -> bool:
+        return self.complete or now >= self.deadline
+
+    def next_wake(self) -> float:
+        return self.deadline

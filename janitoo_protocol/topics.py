@@ -49,6 +49,8 @@ class Topics:
     def __init__(self, prefix: str = "") -> None:
         # The original topics start with '/'; a prefix goes in front of that slash ("site" -> "site/nodes/...").
         self.prefix = prefix.rstrip("/")
+        # Parsed topics repeat (the same values and heartbeats again and again): remember them.
+        self._parsed: dict[str, TopicInfo] = {}
 
     def _t(self, tail: str) -> str:
         return self.prefix + tail
@@ -111,6 +113,15 @@ class Topics:
 
     def parse(self, topic: str) -> TopicInfo:
         """Split a topic into a TopicInfo; raises ProtocolError for a topic that is not Janitoo's."""
+        info = self._parsed.get(topic)
+        if info is None:
+            info = self._parse(topic)
+            if len(self._parsed) >= 65536:
+                self._parsed.clear()
+            self._parsed[topic] = info
+        return info
+
+    def _parse(self, topic: str) -> TopicInfo:
         if self.prefix:
             if not topic.startswith(self.prefix + "/"):
                 raise ProtocolError(f"topic is outside the prefix {self.prefix!r}", topic)

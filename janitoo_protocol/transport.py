@@ -177,6 +177,7 @@ class JanitooClient:
         self.client_id = client_id or f"jnt-{os.getpid()}-{_uuid.uuid4().hex[:10]}"
         self._lock = threading.RLock()
         self._subs: list[Subscription] = []
+        self._routes: dict[str, tuple[Subscription, ...]] = {}  # topic -> matching subscriptions
         self._filters: dict[str, int] = {}  # filter -> number of subscriptions using it
         self._suback: dict[int, threading.Event] = {}
         self._connected = threading.Event()  # CONNACK received
@@ -347,9 +348,19 @@ class JanitooClient:
             self._notify(True)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        env = Envelope(msg.topic, bytes(msg.payload), msg.qos, msg.retain, time.monotonic(), self.topics)
+        topic = msg.topic
+        payload = msg.payload
+        env = Envelope(topic, payload if type(payload) is bytes else bytes(payload), msg.qos, msg.retain,
+                       time.monotonic(), self.topics)  # fmt: skip
         with self._lock:
-            subs = [s for s in self._subs if mqtt.topic_matches_sub(s.filter, msg.topic)]
+            # Matching every filter costs a Python call each; the same topics come again and again, so the
+            # matching subscriptions of a topic are remembered until the subscriptions change.
+            subs = self._routes.get(topic)
+            if subs is None:
+                subs = tuple(s for s in self._subs if mqtt.topic_matches_sub(s.filter, topic))
+                if len(self._routes) >= 65536:
+                    self._routes.clear()
+                self._routes[topic] = subs
         for sub in subs:
             try:
                 sub.handler(env)
@@ -368,6 +379,7 @@ class JanitooClient:
         mid: int | None = None
         with self._lock:
             self._subs.append(sub)
+            self._routes.clear()
             new = self._filters.get(topic_filter, 0) == 0
             self._filters[topic_filter] = self._filters.get(topic_filter, 0) + 1
             # SUBSCRIBE is queued under the lock: another thread sharing this filter returns (and publishes
@@ -389,6 +401,7 @@ class JanitooClient:
             if sub not in self._subs:
                 return
             self._subs.remove(sub)
+            self._routes.clear()
             n = self._filters.get(sub.filter, 0) - 1
             if n <= 0:
                 self._filters.pop(sub.filter, None)

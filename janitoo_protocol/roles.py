@@ -1,0 +1,867 @@
+"""Network controller roles, sans-IO: primary / secondary election and failover, and each role's duties.
+
+Theory of operation
+===================
+
+A network controller is a controller node (`NNNN/0000`) that holds the network map. Its role is one
+of five states, driven by a `transitions` machine whose whole table is `TRANSITIONS` below:
+
+    STOPPED ──begin──► LISTENING ──follow──► SECONDARY ──lose_primary──► ELECTING ──promote──► PRIMARY
+                           │  └─────lose_primary (nobody heard)──────────────┘  ▲                │
+                           └──promote (configured primary, nobody heard)─────────┘   follow ◄─────┘
+
+* LISTENING: just started. Nobody claims anything before having listened for a primary for
+  `listen_timeout` (default `resolv_timeout` for a configured primary, twice that for a secondary):
+  a restarted controller has lost its epoch and must not usurp a running primary. A configured
+  primary builds its map by broadcast meanwhile (all six requests at once, `DiscoveryCollector`).
+* SECONDARY: follows the primary it hears on `/dhcp/resolv/heartbeat`, replicates its map by resolv
+  (all six requests at once, `ResolvSync`) and keeps it hot from heartbeats, value publications and the
+  primary's forwarded updates on `/dhcp/resolv/broadcast/`: a takeover needs no rebuild.
+* ELECTING: the primary is lost: its last will (a resolv heartbeat with state OFFLINE) arrived, which is
+  at once for a crash, or nothing came for `resolv_timeout` (a hang or a partition; the margin over
+  the `resolv_heartbeat` period is at least two periods, so a slow but alive primary is not replaced).
+  The candidates are the network controllers heard recently (each announces itself every period with
+  its `network_controller` system value). Ranked by configured `priority` (higher first) then lowest
+  hadd, the best one promotes at once; the k-th waits k * `election_step` for a new primary's heartbeat
+  before it promotes in turn (a candidate's will drops it from the ranking at once).
+* PRIMARY: publishes the resolv heartbeat every `resolv_heartbeat` seconds with extension keys `epoch`,
+  `priority` and `role` (the original ignores them), dispatches liveness changes on `/dhcp/heartbeat/`,
+  serves resolv requests for every genre, discovers controllers that appear later from their
+  heartbeats, and forwards what they answer to secondaries on `/dhcp/resolv/broadcast/`.
+
+Epochs and ranks decide every conflict deterministically. A promotion takes `epoch = highest epoch
+ever heard + 1`. A controller follows a primary whose (epoch, rank) beats what it follows or is:
+higher epoch first, then better rank at equal epoch. So when two promote at once, the lower-ranked one
+steps down on the other's first heartbeat; an old primary that comes back (a hang ended, a partition
+healed) sees the higher epoch and steps down too. Only `take_back = true` lets a configured primary
+that outranks the current one take the role back, with yet a higher epoch, once it is synced; a
+lower-ranked controller never takes back, so two of them cannot fight.
+
+A controller that was frozen (SIGSTOP, swapped out) or cut from the broker did not hear anything
+meanwhile. It does not blame others for its own deafness: on thawing or reconnecting it gives every
+node and peer a fresh window, restarts its watchdog, and a primary holds its heartbeat for one period
+to hear whether it was replaced.
+
+Liveness. Every controller runs a `LivenessTracker` from node heartbeats and from the whole-controller
+JSON heartbeats (`add_node = -1`: a node process's will). Only the primary publishes what it finds
+(PENDING, FAILED, DEAD) on `/dhcp/heartbeat/`. Per-node JSON heartbeats are some primary's dispatches:
+nobody feeds them back into a tracker (the original's loopback refreshed `last_seen` of silent nodes).
+
+Everything here is fed with decoded messages and `now` (seconds, any monotonic origin) and returns
+`Actions`: the messages to publish and when to be called again. No I/O, no threads, no clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from transitions import Machine
+
+from .addressing import Hadd
+from .codes import NETWORK_REQUESTS, CommandClass, Genre, ValueType
+from .discovery import DiscoveryCollector
+from .liveness import BOOT, CONFIG, OFFLINE, ONLINE, LivenessTracker, StateChange
+from .messages import (
+    CORRELATION_KEY,
+    REQUEST_GENRES,
+    DiscoveryReply,
+    DiscoveryRequest,
+    Heartbeat,
+    HeartbeatDispatch,
+    Message,
+    ReplyRoute,
+    ResolvHeartbeat,
+    ValuePublication,
+)
+from .model import NodeInfo, ValueInfo
+from .network import RESOLV_CHUNK, NetworkMap, ResolvSync
+
+log = logging.getLogger("janitoo.roles")
+
+STOPPED = "stopped"
+LISTENING = "listening"
+SECONDARY = "secondary"
+ELECTING = "electing"
+PRIMARY = "primary"
+ROLES = (STOPPED, LISTENING, SECONDARY, ELECTING, PRIMARY)
+
+# Every role change, in one table (trigger, from, to). Anything else raises transitions.MachineError.
+TRANSITIONS: list[dict[str, Any]] = [
+    # start(): listen for a running primary before claiming anything.
+    {"trigger": "begin", "source": STOPPED, "dest": LISTENING},
+    # A primary heard (or a better one: a primary steps down, a secondary switches).
+    {"trigger": "follow", "source": [LISTENING, SECONDARY, ELECTING, PRIMARY], "dest": SECONDARY},
+    # The primary's will, its silence for resolv_timeout, or nobody heard at start (secondary).
+    {"trigger": "lose_primary", "source": [LISTENING, SECONDARY], "dest": ELECTING},
+    # Our turn: configured primary after listening, election won, take_back, or a take_back re-assert.
+    {"trigger": "promote", "source": [LISTENING, SECONDARY, ELECTING, PRIMARY], "dest": PRIMARY},
+    {"trigger": "halt", "source": "*", "dest": STOPPED},
+]
+
+# The system value every network controller publishes to announce itself (the original's value
+# catalogue: genre 4, type list, cmd_class 0x1051, data "primary" or "secondary").
+NETWORK_CONTROLLER_UUID = "network_controller"
+NETWORK_CONTROLLER_ITEMS = ["primary", "secondary"]
+
+# The resolv heartbeat and announcement extension keys.
+EPOCH_KEY = "epoch"
+PRIORITY_KEY = "priority"
+ROLE_KEY = "role"
+
+
+class RoleConfigError(ValueError):
+    """An impossible network controller configuration (one line: what and what to do)."""
+
+
+@dataclass(frozen=True)
+class RoleConfig:
+    """The `[network]` settings of a network controller (seconds for every duration)."""
+
+    is_primary: bool = False
+    is_secondary: bool = False
+    priority: int = 0
+    resolv_heartbeat: float = 1.0
+    resolv_timeout: float = 5.0
+    take_back: bool = False
+    do_heartbeat_dispatch: bool = True
+    heartbeat_count: int = 3
+    heartbeat_dead: float = 604800.0
+    # How long the k-th ranked candidate waits for a new primary, per better-ranked live candidate.
+    election_step: float | None = None  # default 2 * resolv_heartbeat
+    # After a primary's will, before promoting: a broker that shuts down publishes every client's will
+    # and then drops us; losing our own connection within this grace means "broker restart", not "crash".
+    will_grace: float = 0.2
+    listen_timeout: float | None = None  # default resolv_timeout (primary), 2 * resolv_timeout (secondary)
+    sync_timeout: float | None = None  # resolv sync from an original primary; default resolv_timeout
+    discovery_timeout: float = 5.0
+    discovery_quiet: float = 0.3
+    discovery_idle: float = 1.0
+    request_retry: float = 5.0  # before asking a still-unknown controller again
+    chunk_size: int = RESOLV_CHUNK
+
+    def __post_init__(self) -> None:
+        if self.is_primary and self.is_secondary:
+            raise RoleConfigError("is_primary and is_secondary cannot both be true: pick one")
+        if not (self.is_primary or self.is_secondary):
+            raise RoleConfigError("a network controller needs is_primary or is_secondary")
+        if self.resolv_heartbeat <= 0:
+            raise RoleConfigError("resolv_heartbeat must be a positive number of seconds")
+        if self.resolv_timeout < 2 * self.resolv_heartbeat:
+            raise RoleConfigError(
+                f"resolv_timeout ({self.resolv_timeout:g} s) must be at least twice resolv_heartbeat "
+                f"({self.resolv_heartbeat:g} s), or a slow primary would be replaced"
+            )
+        if self.heartbeat_count < 1:
+            raise RoleConfigError("heartbeat_count must be at least 1")
+        if self.will_grace < 0:
+            raise RoleConfigError("will_grace cannot be negative")
+        for name in ("election_step", "listen_timeout", "sync_timeout"):
+            v = getattr(self, name)
+            if v is not None and v < 0:
+                raise RoleConfigError(f"{name} cannot be negative")
+        if self.chunk_size < 1:
+            raise RoleConfigError("chunk_size must be at least 1")
+
+    @property
+    def step(self) -> float:
+        return 2 * self.resolv_heartbeat if self.election_step is None else self.election_step
+
+    @property
+    def listen(self) -> float:
+        if self.listen_timeout is not None:
+            return self.listen_timeout
+        return self.resolv_timeout if self.is_primary else 2 * self.resolv_timeout
+
+
+@dataclass(frozen=True, slots=True)
+class Actions:
+    """What the host must do: publish these messages, and call `tick` again at `wake_at`."""
+
+    publish: tuple[Message, ...] = ()
+    wake_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChange:
+    """One entry of a controller's role history (also logged)."""
+
+    at: float
+    old: str
+    new: str
+    epoch: int
+    primary: Hadd | None
+
+
+@dataclass(slots=True)
+class Peer:
+    """Another network controller as last heard."""
+
+    hadd: Hadd
+    role: str  # PRIMARY, or the announced role (listening, secondary, electing)
+    epoch: int
+    priority: int
+    last_seen: float
+
+    @property
+    def rank(self) -> tuple[int, Hadd]:
+        return rank(self.priority, self.hadd)
+
+
+def rank(priority: int, hadd: Hadd) -> tuple[int, Hadd]:
+    """Election order: higher priority first, then the lowest hadd. Lower tuples win."""
+    return (-priority, hadd)
+
+
+def _int_extra(extra: Mapping[str, Any], key: str, default: int = 0) -> int:
+    v = extra.get(key, default)
+    if isinstance(v, bool):
+        return default
+    if isinstance(v, int):
+        return v
+    try:
+        return int(str(v))
+    except (TypeError, ValueError):
+        return default
+
+
+class _RoleModel:
+    """The `transitions` model: it only holds the state; the controller does the work."""
+
+    state: str
+    trigger: Callable[..., bool]
+
+
+class NetworkController:
+    """One network controller, sans-IO: feed it messages and time, publish what it returns.
+
+    Inputs: `start(now)`, `receive(message, now)`, `tick(now)`, `connection_changed(up, now)`,
+    `stop(now)`; each returns `Actions`. State for tests and tools: `role`, `epoch`, `primary`,
+    `secondaries`, `map`, `tracker`, `history`, `status()`.
+    """
+
+    def __init__(self, hadd: Hadd, config: RoleConfig, node_uuid: str | None = None) -> None:
+        self.hadd = hadd
+        self.config = config
+        self.node_uuid = node_uuid
+        self.map = NetworkMap()
+        self.tracker = LivenessTracker(config.heartbeat_count, config.heartbeat_dead)
+        self.epoch = 0  # the epoch of the primary we follow, or ours when primary (0: none yet)
+        self.max_epoch = 0  # the highest epoch ever heard
+        self.primary: Hadd | None = None
+        self.peers: dict[Hadd, Peer] = {}
+        self.history: list[RoleChange] = []
+        self.connected = False
+        self.built = False  # a broadcast build of ours completed
+        self.synced = False  # a resolv sync from a primary completed (or timed out)
+        self.dispatched: list[HeartbeatDispatch] = []  # everything we dispatched (tests, tools)
+        self._collector: DiscoveryCollector | None = None
+        self._sync: ResolvSync | None = None
+        self._pending_resolv: list[DiscoveryRequest] = []
+        self._asked: dict[int, float] = {}  # controller -> when we last asked it directly
+        self._cids = 0
+        self._out: list[Message] = []
+        self._now = 0.0
+        self._last_seen_time: float | None = None
+        self._listen_until: float | None = None
+        self._watchdog: float | None = None
+        self._next_beat: float | None = None  # primary: next resolv heartbeat
+        self._next_announce: float | None = None  # others: next network_controller announcement
+        self._hold_until: float | None = None  # primary after a freeze: listen before beating again
+        self._lost: tuple[Hadd | None, int, bool] = (None, 0, False)  # primary, epoch, by will
+        self._lost_at = 0.0
+        self._election_due: float | None = None
+        self._model = _RoleModel()
+        self._machine = Machine(
+            model=self._model,
+            states=list(ROLES),
+            transitions=TRANSITIONS,
+            initial=STOPPED,
+            auto_transitions=False,
+            after_state_change=self._changed,
+        )
+        self._from = STOPPED
+
+    # ------------------------------------------------------------------------------ state
+
+    @property
+    def role(self) -> str:
+        return str(self._model.state)
+
+    @property
+    def is_primary(self) -> bool:
+        return self.role == PRIMARY
+
+    @property
+    def rank(self) -> tuple[int, Hadd]:
+        return rank(self.config.priority, self.hadd)
+
+    @property
+    def map_size(self) -> int:
+        return len(self.map)
+
+    @property
+    def secondaries(self) -> list[Hadd]:
+        """Network controllers heard recently that are not primary (their announcements)."""
+        return sorted(p.hadd for p in self._live_peers(self._now) if p.role != PRIMARY)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "hadd": str(self.hadd),
+            "role": self.role,
+            "epoch": self.epoch,
+            "priority": self.config.priority,
+            "primary": None if self.primary is None else str(self.primary),
+            "secondaries": [str(h) for h in self.secondaries],
+            "nodes": len(self.map),
+            "values": self.map.value_count(),
+            "synced": self.synced,
+            "built": self.built,
+        }
+
+    def will(self) -> ResolvHeartbeat:
+        """The last will for our connection: "this network controller is gone" (it cannot know the
+        epoch it will have then; receivers do not need it for OFFLINE)."""
+        return ResolvHeartbeat(
+            self.hadd.controller,
+            self.hadd.node,
+            OFFLINE,
+            {ROLE_KEY: "offline", EPOCH_KEY: 0, PRIORITY_KEY: self.config.priority},
+        )
+
+    # ------------------------------------------------------------------------------ inputs
+
+    def start(self, now: float) -> Actions:
+        self._now = now
+        self._last_seen_time = now
+        self.connected = True
+        self._fire("begin", now)
+        self._listen_until = now + self.config.listen
+        if self.config.is_primary:
+            self._build(now)
+        self._announce(now)
+        return self._run(now)
+
+    def stop(self, now: float) -> Actions:
+        """Say goodbye (a clean close sends no will, so secondaries must hear it from us)."""
+        if self.role == STOPPED:
+            return Actions()
+        self._now = now
+        self._out.append(
+            ResolvHeartbeat(
+                self.hadd.controller,
+                self.hadd.node,
+                OFFLINE,
+                {ROLE_KEY: "stopped", EPOCH_KEY: self.epoch, PRIORITY_KEY: self.config.priority},
+            )
+        )
+        self._fire("halt", now)
+        out = tuple(self._out)
+        self._out = []
+        return Actions(out, None)
+
+    def connection_changed(self, up: bool, now: float) -> Actions:
+        if self.role == STOPPED:
+            self.connected = up
+            return Actions()
+        was = self.connected
+        self.connected = up
+        self._now = max(self._now, now)
+        if up and not was:
+            log.info("%s: broker back; giving everyone a fresh window", self.hadd)
+            self._last_seen_time = now
+            self._thaw(now)
+        return self._run(now)
+
+    def receive(self, message: Message, now: float) -> Actions:
+        if self.role == STOPPED:
+            return Actions()
+        self._check_freeze(now)
+        m = message
+        if isinstance(m, ResolvHeartbeat):
+            self._on_resolv_heartbeat(m, now)
+        elif isinstance(m, Heartbeat):
+            self._on_heartbeat(m, now)
+        elif isinstance(m, HeartbeatDispatch):
+            if m.whole_controller:
+                # A node process's will (or an original controller manager): all its nodes at once.
+                self._apply(self.tracker.observe_controller(m.add_ctrl, m.state, now))
+            # Per-node JSON heartbeats are some primary's dispatches: never fed back (§5.3 loopback).
+        elif isinstance(m, ValuePublication):
+            self._on_publication(m, now)
+        elif isinstance(m, DiscoveryRequest):
+            if m.resolv:
+                self._on_resolv_request(m, now)
+        elif isinstance(m, DiscoveryReply):
+            self._on_reply(m, now)
+        return self._run(now)
+
+    def tick(self, now: float) -> Actions:
+        if self.role == STOPPED:
+            return Actions()
+        self._check_freeze(now)
+        return self._run(now)
+
+    # ------------------------------------------------------------------------------ role machine
+
+    def _fire(self, trigger: str, now: float) -> None:
+        self._now = now
+        self._from = self.role
+        self._model.trigger(trigger)
+
+    def _changed(self) -> None:
+        change = RoleChange(self._now, self._from, self.role, self.epoch, self.primary)
+        self.history.append(change)
+        log.info(
+            "network controller %s: %s -> %s (epoch %d, primary %s, secondaries [%s], map %d nodes)",
+            self.hadd, change.old, change.new, self.epoch, self.primary or "none",
+            ", ".join(str(h) for h in self.secondaries), len(self.map),
+        )  # fmt: skip
+
+    def _follow(self, primary: Hadd, epoch: int, now: float) -> None:
+        changed = primary != self.primary or epoch != self.epoch or self.role != SECONDARY
+        was_primary = self.role == PRIMARY
+        self.primary = primary
+        self.epoch = epoch
+        self._watchdog = now + self.config.resolv_timeout
+        self._election_due = None
+        self._next_beat = None
+        self._hold_until = None
+        self._pending_resolv.clear()
+        if changed:
+            self._fire("follow", now)
+            if was_primary:
+                log.warning("%s: stepping down: %s is primary with epoch %d", self.hadd, primary, epoch)
+            self._resync(now)
+            self._announce(now)
+
+    def _lose_primary(self, now: float, by_will: bool) -> None:
+        lost = self.primary
+        log.warning(
+            "%s: primary %s lost (%s)", self.hadd, lost or "none",
+            "its will" if by_will else f"no resolv heartbeat for {self.config.resolv_timeout:g} s",
+        )  # fmt: skip
+        self._lost = (lost, self.epoch, by_will)
+        self._lost_at = now
+        self._watchdog = None
+        if lost is not None:
+            self.peers.pop(lost, None)
+        self._fire("lose_primary", now)
+        self._announce(now)
+        self._elect(now)
+
+    def _elect(self, now: float) -> None:
+        """Promote now if we are the best live candidate, else wait our turn."""
+        lost, _, by_will = self._lost
+        better = [
+            p for p in self._live_peers(now) if p.role != PRIMARY and p.hadd != lost and p.rank < self.rank
+        ]
+        grace = self.config.will_grace if by_will else 0.0
+        due = self._lost_at + grace + len(better) * self.config.step
+        if now >= due:
+            self._promote(now)
+        else:
+            self._election_due = due
+
+    def _promote(self, now: float) -> None:
+        self.epoch = self.max_epoch + 1
+        self.max_epoch = self.epoch
+        self.primary = self.hadd
+        self._watchdog = None
+        self._election_due = None
+        self._listen_until = None
+        self._hold_until = None
+        self._fire("promote", now)
+        self._beat(now)
+        self._announce(now)
+        if not (self.synced or self.built) and self._collector is None:
+            # Nobody to replicate from: build the map ourselves, as a starting primary does.
+            self._build(now)
+
+    # ------------------------------------------------------------------------------ messages
+
+    def _on_resolv_heartbeat(self, m: ResolvHeartbeat, now: float) -> None:
+        h = m.hadd
+        epoch = _int_extra(m.extra, EPOCH_KEY)
+        if h == self.hadd:
+            if m.state != ONLINE and self.connected:
+                # Our own will from a connection the broker gave up on, while we live: contradict it.
+                log.warning("%s: the broker published our will; announcing we are alive", self.hadd)
+                if self.role == PRIMARY:
+                    self._beat(now)
+                self._announce(now)
+            return
+        if m.state != ONLINE:
+            self.peers.pop(h, None)
+            if h == self.primary and self.role == SECONDARY:
+                # A goodbye ("stopped") is deliberate; a will may be a broker shutting down (will_grace).
+                self._lose_primary(now, by_will=m.extra.get(ROLE_KEY) != "stopped")
+            elif self.role == ELECTING:
+                self._elect(now)  # a better-ranked candidate may just have died
+            return
+        self.max_epoch = max(self.max_epoch, epoch)
+        prio = _int_extra(m.extra, PRIORITY_KEY)
+        self.peers[h] = Peer(h, PRIMARY, epoch, prio, now)
+        theirs = (-epoch, rank(prio, h))
+        role = self.role
+        if role == LISTENING:
+            self._follow(h, epoch, now)
+        elif role == SECONDARY:
+            assert self.primary is not None
+            if h == self.primary:
+                self.epoch = max(self.epoch, epoch)
+                self._watchdog = now + self.config.resolv_timeout
+                self._maybe_take_back(prio, h, now)
+                return
+            current = self.peers.get(self.primary)
+            mine = (-self.epoch, current.rank if current else rank(0, self.primary))
+            if theirs < mine:
+                self._follow(h, epoch, now)
+        elif role == ELECTING:
+            # The lost primary itself is back (a heartbeat after its will comes from a new connection:
+            # the broker routes a will after everything its connection sent), or a newer one.
+            lost, lost_epoch, _ = self._lost
+            if epoch > lost_epoch or (epoch == lost_epoch and h == lost):
+                self._follow(h, epoch, now)
+        elif role == PRIMARY:
+            if theirs < (-self.epoch, self.rank):
+                if self.config.take_back and self.config.is_primary and self.rank < rank(prio, h):
+                    log.warning("%s: %s claims epoch %d; taking the role back", self.hadd, h, epoch)
+                    self._promote(now)
+                else:
+                    self._follow(h, epoch, now)
+            elif self._hold_until is None:
+                # A stale or lower-ranked primary: make sure it hears us at once, so it steps down.
+                self._beat(now)
+
+    def _maybe_take_back(self, prio: int, primary: Hadd, now: float) -> None:
+        cfg = self.config
+        if cfg.take_back and cfg.is_primary and self.rank < rank(prio, primary) and self.synced:
+            log.warning("%s: take_back: outranking primary %s, taking the role back", self.hadd, primary)
+            self._promote(now)
+
+    def _on_publication(self, m: ValuePublication, now: float) -> None:
+        if m.uuid == NETWORK_CONTROLLER_UUID and m.genre == Genre.SYSTEM:
+            self._on_announcement(m, now)
+        self.map.merge_publication(m)
+        if m.uuid == "heartbeat" and m.genre == Genre.SYSTEM:
+            try:
+                self.tracker.set_period(m.hadd, float(m.value.data))
+            except (TypeError, ValueError):
+                pass
+
+    def _on_announcement(self, m: ValuePublication, now: float) -> None:
+        if m.hadd == self.hadd:
+            return
+        v = m.value
+        word = str(v.data).lower() if v.data is not None else ""
+        role = str(v.extra.get(ROLE_KEY) or word)
+        epoch = _int_extra(v.extra, EPOCH_KEY)
+        self.max_epoch = max(self.max_epoch, epoch)
+        if role == "offline":
+            self.peers.pop(m.hadd, None)
+            return
+        if word == PRIMARY:
+            # Primaries are followed by their resolv heartbeats only; this just refreshes what we know.
+            role = PRIMARY
+        self.peers[m.hadd] = Peer(m.hadd, role, epoch, _int_extra(v.extra, PRIORITY_KEY), now)
+
+    def _on_heartbeat(self, m: Heartbeat, now: float) -> None:
+        node = self.map.nodes.get(m.hadd)
+        if node is None:
+            if self.role == PRIMARY and self._collector is None:
+                self._discover_controller(m.hadd.controller, now)
+            return
+        self._apply(self.tracker.observe(m.hadd, m.state, now, _period(node)))
+
+    def _on_resolv_request(self, req: DiscoveryRequest, now: float) -> None:
+        if self.role != PRIMARY:
+            return
+        if req.kind not in REQUEST_GENRES:
+            log.warning("resolv request for unknown %r from %s: ignored", req.kind, req.reply_hadd)
+            return
+        if self._collector is not None:
+            self._pending_resolv.append(req)  # answered once the map is built
+            return
+        self._serve(req)
+
+    def _serve(self, req: DiscoveryRequest) -> None:
+        # Our own secondaries (they send a correlation id) also get an empty chunk for an empty
+        # category, so they know it is complete; original secondaries get the original's silence.
+        ours = CORRELATION_KEY in req.extra and req.reply_hadd is not None
+        self._out.extend(
+            self.map.resolv_replies(
+                req.kind, req.reply_hadd, req.extra, self.config.chunk_size, when_empty=ours
+            )
+        )
+
+    def _on_reply(self, r: DiscoveryReply, now: float) -> None:
+        if r.route is ReplyRoute.BROADCAST:
+            if r.topic_hadd != self.hadd:
+                return
+            if self._collector is not None:
+                self._collector.feed(r, now)
+            self._merge(r, now)
+        elif r.route is ReplyRoute.NODE:
+            if r.topic_hadd != self.hadd:
+                return
+            self._merge(r, now)
+            if self.role == PRIMARY:
+                # The original forwarded to its own reply topic (§4.5 bug); secondaries listen here.
+                part = NetworkMap()
+                part.merge_reply(r)
+                self._out.extend(part.resolv_replies(r.kind, None, None, self.config.chunk_size))
+        elif r.route is ReplyRoute.RESOLV:
+            if self._sync is not None and self._sync.feed(r):
+                self._merge(r, now)
+            elif r.topic_hadd == self.hadd and self.role != PRIMARY:
+                self._merge(r, now)  # a straggler of a sync that timed out: still good data
+        elif r.route is ReplyRoute.RESOLV_BROADCAST:
+            if self.role != PRIMARY:
+                self._merge(r, now)
+
+    def _merge(self, r: DiscoveryReply, now: float) -> None:
+        self.map.merge_reply(r)
+        for node in r.nodes:
+            self._learn(node, now)
+
+    def _learn(self, node: NodeInfo, now: float) -> None:
+        if node.hadd is None:
+            return
+        period = _period(node)
+        if node.hadd in self.tracker:
+            self.tracker.set_period(node.hadd, period)
+            current = self.tracker.state(node.hadd)
+            if current != self.map.nodes[node.hadd].state:
+                self.map.set_state(node.hadd, current)
+            return
+        if node.state in (None, ONLINE):
+            self.tracker.track(node.hadd, period, now)
+        else:
+            self.tracker.observe(node.hadd, node.state, now, period)
+
+    def _apply(self, changes: Iterable[StateChange]) -> list[StateChange]:
+        out = list(changes)
+        for c in out:
+            self.map.set_state(c.hadd, c.new)
+        return out
+
+    # ------------------------------------------------------------------------------ duties
+
+    def _cid(self) -> str:
+        self._cids += 1
+        return f"{self.hadd.controller:04d}{self.hadd.node:04d}-{self._cids}"
+
+    def _build(self, now: float) -> None:
+        cid = self._cid()
+        cfg = self.config
+        self._collector = DiscoveryCollector(
+            NETWORK_REQUESTS, now, cfg.discovery_timeout, cfg.discovery_quiet, cfg.discovery_idle, cid
+        )
+        for kind in self._collector.kinds:
+            self._out.append(DiscoveryRequest(kind, self.hadd, extra={CORRELATION_KEY: cid}))
+
+    def _resync(self, now: float) -> None:
+        timeout = self.config.sync_timeout
+        sync = ResolvSync(
+            self.hadd, self._cid(), now, self.config.resolv_timeout if timeout is None else timeout
+        )
+        self._sync = sync
+        self._out.extend(sync.requests())
+
+    def _discover_controller(self, controller: int, now: float) -> None:
+        last = self._asked.get(controller)
+        if last is not None and now < last + self.config.request_retry:
+            return
+        self._asked[controller] = now
+        cid = self._cid()
+        target = Hadd(controller, 0)
+        log.info("%s: controller %s heartbeats but is not in the map: asking it", self.hadd, target)
+        for kind in NETWORK_REQUESTS:
+            self._out.append(DiscoveryRequest(kind, self.hadd, target, extra={CORRELATION_KEY: cid}))
+
+    def _beat(self, now: float) -> None:
+        self._out.append(
+            ResolvHeartbeat(
+                self.hadd.controller,
+                self.hadd.node,
+                ONLINE,
+                {
+                    EPOCH_KEY: self.epoch,
+                    PRIORITY_KEY: self.config.priority,
+                    ROLE_KEY: PRIMARY,
+                    "secondaries": [str(h) for h in self.secondaries],
+                    "nodes": len(self.map),
+                },
+            )
+        )
+        self._next_beat = now + self.config.resolv_heartbeat
+
+    def _announce(self, now: float) -> None:
+        word = PRIMARY if self.role == PRIMARY else SECONDARY
+        info = ValueInfo(
+            uuid=NETWORK_CONTROLLER_UUID,
+            hadd=self.hadd,
+            node_uuid=self.node_uuid,
+            genre=int(Genre.SYSTEM),
+            type=int(ValueType.LIST),
+            cmd_class=int(CommandClass.NETWORK_CONTROLLER),
+            data=word,
+            label="Network controller",
+            help="The role of this network controller: primary or secondary",
+            list_items=list(NETWORK_CONTROLLER_ITEMS),
+            is_readonly=True,
+            extra={
+                ROLE_KEY: self.role,
+                EPOCH_KEY: self.epoch,
+                PRIORITY_KEY: self.config.priority,
+                "primary": None if self.primary is None else str(self.primary),
+                "nodes": len(self.map),
+                "synced": self.synced or self.built,
+            },
+        )
+        self._out.append(ValuePublication(Genre.SYSTEM, self.hadd, NETWORK_CONTROLLER_UUID, (info,)))
+        self._next_announce = now + self.config.resolv_heartbeat
+
+    # ------------------------------------------------------------------------------ time
+
+    def _check_freeze(self, now: float) -> None:
+        last = self._last_seen_time
+        self._last_seen_time = now
+        # We are called at least every resolv_heartbeat; a much longer gap means we were frozen
+        # (SIGSTOP, swapped out) and heard nothing: not the others' fault.
+        if last is not None and now - last > self.config.resolv_timeout and self.connected:
+            log.warning("%s: no activity for %.1f s (frozen?): fresh windows for all", self.hadd, now - last)
+            self._thaw(now)
+
+    def _thaw(self, now: float) -> None:
+        for hadd, state in self.tracker.states().items():
+            if state in (ONLINE, BOOT, CONFIG):
+                self.tracker.observe(hadd, state, now)
+        for p in self.peers.values():
+            p.last_seen = max(p.last_seen, now)
+        role = self.role
+        if role == PRIMARY:
+            # We may have been replaced meanwhile: hear the network for one period before beating.
+            self._hold_until = now + self.config.resolv_heartbeat
+            self._next_beat = self._hold_until
+        elif role == SECONDARY:
+            self._watchdog = now + self.config.resolv_timeout
+            self._announce(now)
+        elif role == ELECTING:
+            lost, epoch, _ = self._lost
+            if lost is not None:
+                # The will or the silence may have been our own deafness (a broker shutting down
+                # publishes every will): follow the lost primary again, with a fresh watchdog.
+                self._follow(lost, epoch, now)
+            else:
+                self._lost_at = now
+                self._announce(now)
+        elif role == LISTENING:
+            self._listen_until = max(self._listen_until or now, now + self.config.listen)
+            self._announce(now)
+        if self._collector is not None:
+            self._collector.deadline = max(self._collector.deadline, now + self.config.discovery_timeout)
+        if self._sync is not None:
+            self._sync.deadline = max(self._sync.deadline, now + self.config.resolv_timeout)
+
+    def _run(self, now: float) -> Actions:
+        """Everything due at `now`, then what to publish and when to wake."""
+        self._now = max(self._now, now)
+        if not self.connected:
+            return self._flush(now)
+        if self._collector is not None and self._collector.done(now):
+            col = self._collector
+            self._collector = None
+            self.built = True
+            log.info(
+                "%s: map built by broadcast in %.3f s: %d nodes, %d values",
+                self.hadd, now - col.started, len(self.map), self.map.value_count(),
+            )  # fmt: skip
+            if self.role == PRIMARY:
+                for req in self._pending_resolv:
+                    self._serve(req)
+            self._pending_resolv.clear()
+        if self._sync is not None and self._sync.done(now):
+            sync = self._sync
+            self._sync = None
+            self.synced = True
+            if sync.complete:
+                log.info("%s: map replicated from %s: %d nodes", self.hadd, self.primary, len(self.map))
+            else:
+                log.warning(
+                    "%s: resolv sync from %s incomplete after %.1f s (missing %s); keeping what came",
+                    self.hadd, self.primary, now - sync.started, ", ".join(sync.missing()),
+                )  # fmt: skip
+        changes = self._apply(self.tracker.tick(now))
+        role = self.role
+        if role == LISTENING and self._listen_until is not None and now >= self._listen_until:
+            self._listen_until = None
+            if self.config.is_primary:
+                self._promote(now)
+            else:
+                self._lose_primary(now, by_will=False)
+        elif role == SECONDARY and self._watchdog is not None and now >= self._watchdog:
+            self._lose_primary(now, by_will=False)
+        elif role == ELECTING and self._election_due is not None and now >= self._election_due:
+            self._promote(now)
+        if self.role == PRIMARY:
+            holding = self._hold_until is not None and now < self._hold_until
+            if not holding:
+                self._hold_until = None
+                if self.config.do_heartbeat_dispatch:
+                    for c in changes:
+                        d = HeartbeatDispatch(c.hadd.controller, c.hadd.node, c.new)
+                        self._out.append(d)
+                        self.dispatched.append(d)
+                if self._next_beat is not None and now >= self._next_beat:
+                    self._beat(now)
+        elif self._next_announce is not None and now >= self._next_announce:
+            self._announce(now)
+        self._prune(now)
+        return self._flush(now)
+
+    def _live_peers(self, now: float) -> list[Peer]:
+        horizon = now - self.config.resolv_timeout
+        return [p for p in self.peers.values() if p.last_seen >= horizon]
+
+    def _prune(self, now: float) -> None:
+        horizon = now - 3 * self.config.resolv_timeout
+        for h in [h for h, p in self.peers.items() if p.last_seen < horizon]:
+            del self.peers[h]
+
+    def _wake(self, now: float) -> float | None:
+        if self.role == STOPPED or not self.connected:
+            return None
+        times = [self.tracker.next_deadline()]
+        if self._collector is not None:
+            times.append(self._collector.next_wake())
+        if self._sync is not None:
+            times.append(self._sync.next_wake())
+        role = self.role
+        if role == PRIMARY:
+            times.append(self._hold_until if self._hold_until is not None else self._next_beat)
+        else:
+            times.append(self._next_announce)
+            times.append(
+                {LISTENING: self._listen_until, SECONDARY: self._watchdog, ELECTING: self._election_due}.get(
+                    role
+                )
+            )
+        due = [t for t in times if t is not None]
+        return min(due) if due else None
+
+    def _flush(self, now: float) -> Actions:
+        out = tuple(self._out)
+        self._out = []
+        return Actions(out, self._wake(now))
+
+
+def _period(node: NodeInfo) -> float:
+    try:
+        p = float(node.heartbeat)
+    except (TypeError, ValueError):
+        return 30.0
+    return p if p > 0 else 30.0

@@ -1,0 +1,5 @@
+"""`python -m janitoo_cli`: the same as `jnt`."""
+
+from .main import cli
+
+cli()

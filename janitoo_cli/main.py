@@ -1,0 +1,269 @@
+"""`jnt`: query, spy, network and codes, the everyday tools of a Janitoo network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from janitoo_protocol import (
+    COMMAND_CONFIGURATION,
+    GENRE_REQUESTS,
+    REQUEST_GENRES,
+    Capability,
+    CommandClass,
+    Genre,
+    Hadd,
+    ValueType,
+)
+from janitoo_protocol.codes import CodedEnum
+from janitoo_protocol.network import NetworkMap
+
+from . import __version__
+from .errors import EXIT_FAILED, EXIT_USAGE, CliError, OneLineErrors, protocol_errors
+from .params import CMDCLASS, GENRE, HADD, vuuid_option
+from .render import NODE_COLUMNS, VALUE_COLUMNS, Table, echo_tables, node_record, value_record
+from .settings import COMMON_EPILOG, Settings, broker_options, get_settings, leaf_options, output_options
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+
+
+class JntGroup(OneLineErrors, click.Group):
+    """The `jnt` group: one-line errors."""
+
+
+# ---------------------------------------------------------------------------------------------- commands
+
+
+@click.group(cls=JntGroup, name="jnt", context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="jnt")
+@broker_options
+def cli() -> None:
+    """Look at and drive a Janitoo home-automation network over MQTT.
+
+    Connection and output options can be given here, after the command, as JNT_* environment
+    variables, or in ~/.config/janitoo/jnt.conf ([jnt] section), in that order of precedence.
+
+    \b
+    Examples:
+      jnt query network                      every node of the network
+      jnt query node --hadd 0225/0000 --vuuid all
+      jnt query value --hadd 0225/0001 --uuid location --set "Living room"
+      jnt spy --kind heartbeat               heartbeats as they arrive
+      jnt network                            primary, secondaries and every node's state
+      jnt codes genres                       the protocol's code tables
+    """
+
+
+@cli.group(cls=JntGroup, context_settings=CONTEXT)
+def query() -> None:
+    """Ask the network for its nodes and values, read a value or write one.
+
+    \b
+    Examples:
+      jnt query network --vuuid all
+      jnt query node --hadd 0225/0000 --vuuid configs
+      jnt query value --hadd 0225/0003 --uuid heartbeat --genre system
+    """
+
+
+def map_tables(network: NetworkMap, kinds: list[str], controller: int | None = None) -> list[Table]:
+    """One table per request kind, rows sorted by hadd (then uuid, index)."""
+    tables = []
+    for kind in kinds:
+        genre = REQUEST_GENRES[kind]
+        if genre is None:
+            rows = [node_record(n) for n in network.node_list(controller)]
+            tables.append(Table(NODE_COLUMNS, rows, kind))
+        else:
+            rows = [value_record(v) for v in network.value_list(genre, controller)]
+            tables.append(Table(VALUE_COLUMNS, rows, kind))
+    return tables
+
+
+def _where(settings: Settings) -> str:
+    where = f"on {settings.broker}"
+    if settings.prefix:
+        where += f" under prefix {settings.prefix!r}"
+    return where
+
+
+@query.command("network", epilog=COMMON_EPILOG)
+@vuuid_option
+@leaf_options
+def query_network(vuuids: list[str]) -> None:
+    """Every node of the network, or their values of the asked genre(s).
+
+    Sends the discovery requests to every controller at once and prints as soon as all of them have
+    answered (or --timeout passed). Node columns: hadd uuid name location product_type. Value columns:
+    hadd node_uuid uuid idx data units type genre cmdclass help.
+
+    \b
+    Examples:
+      jnt query network
+      jnt query network --vuuid users,configs
+      jnt query network --vuuid all --format json > network.json
+    """
+    settings = get_settings()
+    with protocol_errors(), settings.client() as client:
+        network = client.discover(vuuids, timeout=settings.timeout)
+    if not network.nodes and not network.values:
+        raise CliError(
+            f"no node answered {_where(settings)} (is the network up? right --prefix?)", EXIT_FAILED
+        )
+    echo_tables(map_tables(network, vuuids), settings.format)
+
+
+@query.command("node", epilog=COMMON_EPILOG)
+@click.option("--hadd", required=True, type=HADD, help="Any node of the controller to ask (e.g. 0225/0000).")
+@vuuid_option
+@leaf_options
+def query_node(hadd: Hadd, vuuids: list[str]) -> None:
+    """The nodes of one controller, or their values, asked directly to it.
+
+    The request goes to /nodes/<hadd>/request; the controller answers for all its nodes, as the
+    original did. Exits 1 when no node answers.
+
+    \b
+    Examples:
+      jnt query node --hadd 0225/0000
+      jnt query node --hadd 0225/0000 --vuuid all
+      jnt query node --hadd 0225/0003 --vuuid systems --format csv
+    """
+    settings = get_settings()
+    with protocol_errors(), settings.client() as client:
+        network = client.discover(vuuids, timeout=settings.timeout, target=hadd)
+    if not network.node_list(hadd.controller) and not any(
+        h.controller == hadd.controller for h in network.values
+    ):
+        raise CliError(f"no node answered at {hadd} {_where(settings)}", EXIT_FAILED)
+    echo_tables(map_tables(network, vuuids, hadd.controller), settings.format)
+
+
+def find_value(
+    network: NetworkMap, hadd: Hadd, uuid: str, genre: Genre | None, settings: Settings
+) -> tuple[Genre, int]:
+    """The genre and cmd_class of `uuid` at `hadd`, from a discovery of its controller."""
+    if not network.nodes and not network.values:
+        raise CliError(f"no node answered at {hadd} {_where(settings)}", EXIT_FAILED)
+    found = []
+    for g, uuids in network.values.get(hadd, {}).items():
+        if uuid in uuids and (genre is None or g == genre):
+            first = next(iter(uuids[uuid].values()))
+            found.append((g, first.cmd_class))
+    if not found:
+        known = sorted({u for g, uuids in network.values.get(hadd, {}).items()
+                        if genre is None or g == genre for u in uuids})  # fmt: skip
+        what = f"{genre.topic_word} value" if genre else "value"
+        hint = f"; its values: {', '.join(known)}" if known else ""
+        raise CliError(f"node {hadd} has no {what} {uuid!r}{hint}", EXIT_FAILED)
+    if len(found) > 1:
+        words = " and ".join(g.topic_word for g, _ in found)
+        raise CliError(f"node {hadd} has {uuid!r} in genres {words}: choose one with --genre", EXIT_USAGE)
+    return found[0]
+
+
+@query.command("value", epilog=COMMON_EPILOG)
+@click.option("--hadd", required=True, type=HADD, help="The node holding the value (e.g. 0225/0003).")
+@click.option("--uuid", required=True, help="The value's uuid (e.g. location, heartbeat, switch).")
+@click.option(
+    "--genre", type=GENRE, help="basic, user, config, system or command [default: found by asking the node]."
+)
+@click.option(
+    "--cmdclass",
+    type=CMDCLASS,
+    help="The value's command class, number or name [default: 112 for config/system, else asked].",
+)
+@click.option(
+    "--index", type=click.IntRange(min=0), help="The instance of a multi-instance value [default 0]."
+)
+@click.option(
+    "--set", "data", metavar="DATA", help="Write DATA (as text; the node converts it) instead of reading."
+)
+@leaf_options
+def query_value(
+    hadd: Hadd, uuid: str, genre: Genre | None, cmdclass: int | None, index: int | None, data: str | None
+) -> None:
+    """Read (GET) or write (SET) one value and print the node's answer.
+
+    Without --genre or --cmdclass the node is asked first which genre and command class the value
+    has. A SET prints the value the node acknowledged; a refused SET exits 5 with the node's reason,
+    an unanswered one exits 4.
+
+    \b
+    Examples:
+      jnt query value --hadd 0225/0001 --uuid location
+      jnt query value --hadd 0225/0001 --uuid location --genre config --set "Living room"
+      jnt query value --hadd 0225/0003 --uuid switch --cmdclass SWITCH_BINARY --genre user --set on
+      jnt query value --hadd 0121/0001 --uuid load --genre basic --cmdclass 49 --index 2
+    """
+    settings = get_settings()
+    with protocol_errors(), settings.client() as client:
+        if cmdclass is None and genre in (Genre.CONFIG, Genre.SYSTEM):
+            cmdclass = COMMAND_CONFIGURATION
+        if genre is None or cmdclass is None:
+            kinds = [GENRE_REQUESTS[genre]] if genre is not None else list(GENRE_REQUESTS.values())
+            network = client.discover(kinds, timeout=settings.timeout, target=hadd)
+            found_genre, found_cc = find_value(network, hadd, uuid, genre, settings)
+            genre = found_genre
+            cmdclass = found_cc if cmdclass is None else cmdclass
+        if data is not None:
+            value = client.set_value(hadd, uuid, genre, data, cmdclass, index, timeout=settings.timeout)
+        else:
+            value = client.get_value(hadd, uuid, genre, cmdclass, index, timeout=settings.timeout)
+    echo_tables([Table(VALUE_COLUMNS, [value_record(value)], uuid)], settings.format, keyed=False)
+
+
+# ---------------------------------------------------------------------------------------------- codes
+
+CODE_TABLES: dict[str, type[CodedEnum]] = {
+    "genres": Genre,
+    "types": ValueType,
+    "cmds": CommandClass,
+    "caps": Capability,
+}
+CODE_COLUMNS = ("code", "hex", "label", "description")
+
+
+def code_rows(kind: str) -> list[dict[str, Any]]:
+    enum_cls = CODE_TABLES[kind]
+    rows = []
+    for member in enum_cls:
+        row: dict[str, Any] = {"code": int(member), "hex": f"0x{int(member):04X}", "label": member.label,
+                               "description": member.doc}  # fmt: skip
+        if isinstance(member, Genre):
+            row["word"] = member.topic_word
+        rows.append(row)
+    return rows
+
+
+@cli.command()
+@click.argument("table", type=click.Choice(list(CODE_TABLES), case_sensitive=False))
+@output_options
+def codes(table: str) -> None:
+    """The protocol's code tables: genres, value types, command classes or capabilities.
+
+    No broker needed.
+
+    \b
+    Examples:
+      jnt codes genres
+      jnt codes cmds --format csv | grep SWITCH
+    """
+    settings = get_settings()
+    echo_tables([Table(CODE_COLUMNS, code_rows(table.lower()), table)], settings.format, keyed=False)
+
+
+def _register() -> None:
+    from .netstate import network
+    from .spy import spy
+
+    cli.add_command(spy)
+    cli.add_command(network)
+
+
+_register()
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m janitoo_cli.main`
+    cli()

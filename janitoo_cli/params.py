@@ -1,0 +1,91 @@
+"""Option types of the CLI: hadds, genres, command classes and discovery request names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from janitoo_protocol import NETWORK_REQUESTS, CommandClass, Genre, Hadd, ProtocolError
+
+
+class HaddType(click.ParamType):
+    """A home address, `CCCC/NNNN` (e.g. 0225/0003)."""
+
+    name = "HADD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Hadd:
+        try:
+            return Hadd.parse(value)
+        except ProtocolError as exc:
+            self.fail(exc.reason, param, ctx)
+
+
+class GenreType(click.ParamType):
+    """A genre word (basic, user, config, system, command) or its number (1-5)."""
+
+    name = "GENRE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Genre:
+        if isinstance(value, Genre):
+            return value
+        text = str(value).strip()
+        try:
+            return Genre(int(text)) if text.isdigit() else Genre.from_word(text)
+        except ValueError:
+            words = ", ".join(g.topic_word for g in Genre)
+            self.fail(f"{text!r} is not a genre: use one of {words} or 1-5", param, ctx)
+
+
+class CmdClassType(click.ParamType):
+    """A command class: a number (112, 0x70) or a name (CONFIGURATION, SWITCH_BINARY)."""
+
+    name = "CMDCLASS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        try:
+            return int(text, 0)
+        except ValueError:
+            pass
+        name = text.upper().removeprefix("COMMAND_")
+        try:
+            return int(CommandClass[name])
+        except KeyError:
+            self.fail(f"{text!r} is not a command class number or name (see 'jnt codes cmds')", param, ctx)
+
+
+HADD = HaddType()
+GENRE = GenreType()
+CMDCLASS = CmdClassType()
+
+
+def _parse_vuuids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
+    """`--vuuid` values: request names, their short forms (users), `all`, comma-separated or repeated."""
+    if not values:
+        return ["request_info_nodes"]
+    out: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            word = part.strip().lower()
+            if word == "all":
+                out.extend(NETWORK_REQUESTS)
+            elif word in NETWORK_REQUESTS:
+                out.append(word)
+            elif f"request_info_{word}" in NETWORK_REQUESTS:
+                out.append(f"request_info_{word}")
+            else:
+                raise click.BadParameter(
+                    f"{part!r} is not one of {', '.join(NETWORK_REQUESTS)}, all", ctx=ctx, param=param
+                )
+    return list(dict.fromkeys(out))
+
+
+def vuuid_option(f: Any) -> Any:
+    return click.option(
+        "--vuuid", "vuuids", multiple=True, callback=_parse_vuuids, metavar="REQUEST",
+        help="What to ask: request_info_nodes (default), _users, _configs, _systems, _basics, _commands "
+             "(or users, configs...), or all. Repeat or comma-separate for several.",
+    )(f)  # fmt: skip

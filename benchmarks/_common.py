@@ -34,7 +34,9 @@ class Simulation:
             args += [f"--{k}", str(v)]
         self.expected = controllers * (nodes + 1)
         self.port = port
-        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.proc = subprocess.Popen(
+            args, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
 
     def wait_ready(self, timeout: float = 120) -> None:
         from janitoo_protocol import Heartbeat

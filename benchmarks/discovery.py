@@ -49,7 +49,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    print("| nodes | nodes found | `jnt query network --vuuid all` (s) | discover() (s) | s per 100 nodes | original (s) |")
+    print(
+        "| nodes | nodes found | `jnt query network --vuuid all` (s) | discover() (s) | s per 100 nodes | original (s) |"
+    )
     print("|---|---|---|---|---|---|")
     with MosquittoBroker() as broker:
         for n in sizes:

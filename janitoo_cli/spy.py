@@ -119,11 +119,16 @@ def _data(value: Any) -> str:
 
 
 def _jsonable(value: Any) -> Any:
+    if value is None or type(value) in _PLAIN:
+        return value
     try:
         json.dumps(value)
         return value
     except (TypeError, ValueError):
         return str(value)
+
+
+_PLAIN = (str, int, float, bool)
 
 
 def _value_text(v: ValueInfo, indexed: bool = False) -> str:
@@ -461,6 +466,7 @@ def run_spy(
     sub = client.subscribe(topic_filter, None)
     announce(settings, topic_filter, verbose)
     color = color_enabled()
+    out = click.get_text_stream("stdout")
     started = time.monotonic()
     end = started + duration if duration else None
     next_stats = started + interval if interval and stats is not None else None
@@ -487,11 +493,13 @@ def run_spy(
         shown += 1
         if stats is not None:
             stats.add(seen)
-        elif raw:
-            click.echo(raw_line(seen))
-        elif as_json:
-            click.echo(json_line(seen))
         else:
-            click.echo(line(seen, color))
+            text = raw_line(seen) if raw else json_line(seen) if as_json else line(seen, color)
+            # One write per line, but a flush only when no message is waiting: a busy network is shown
+            # in batches instead of one system call per line, an idle one at once.
+            out.write(text + "\n")
+            if sub.queue is None or sub.queue.empty():
+                out.flush()
         if count is not None and shown >= count:
+            out.flush()
             return

@@ -176,5 +176,92 @@ def simulate(controllers: int, nodes: int, values: int, first: int, heartbeat: f
         net.stop()
 
 
+@main.command("fsm-graph")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here (png/svg default: tutorial3-fsm.<format>; mermaid/text default: stdout).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "mermaid", "text"]),
+              help="png or svg need graphviz [default: png with graphviz, else mermaid].")  # fmt: skip
+def fsm_graph(output: Path | None, fmt: str | None) -> None:
+    """Draw the HelloWorld V3 (tutorial3) state machine.
+
+    With graphviz (pip install graphviz, apt-get install graphviz) it renders a picture through the
+    graph extension of `transitions`; without it, a mermaid stateDiagram (paste it into a Markdown
+    file or mermaid.live) or a text table.
+
+    \b
+    Example:
+      jnt-node fsm-graph --format mermaid
+      jnt-node fsm-graph --format svg -o fsm.svg
+    """
+    from .apps import fsmgraph
+
+    fmt = fmt or fsmgraph.default_format()
+    if fmt in ("mermaid", "text"):
+        text = fsmgraph.mermaid() if fmt == "mermaid" else fsmgraph.text()
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror}")
+        click.echo(f"wrote {output}", err=True)
+        return
+    target = output or Path(f"tutorial3-fsm.{fmt}")
+    try:
+        fsmgraph.draw(target, fmt)
+    except fsmgraph.GraphUnavailable as exc:
+        _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - graphviz reports a missing `dot` in many ways
+        _fail(f"cannot draw {target}: {exc} (is the graphviz `dot` program installed?)")
+    click.echo(f"wrote {target}", err=True)
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), help="Broker port [default: a free one].")
+@click.option("--scenario", type=click.Choice(["normal", "overheat"]), default="normal", show_default=True,
+              help="overheat: wake up, heat two sensors above 50 °C, watch it ring, cool them down.")  # fmt: skip
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True),
+              help="Stop after this many seconds [default: run until Ctrl+C].")  # fmt: skip
+def demo(port: int | None, scenario: str, duration: float | None) -> None:
+    """Run the HelloWorld V3 appliance on simulated hardware with its own local broker.
+
+    Starts mosquitto (or the embedded amqtt broker when mosquitto is not installed) on a free loopback
+    port, runs the tutorial3 appliance of examples/helloworldv3.conf on simulated sensors, prints the
+    `jnt` commands to try against it, and stops cleanly on Ctrl+C.
+
+    \b
+    Example:
+      jnt-node demo
+      jnt-node demo --scenario overheat
+    """
+    import signal
+    import threading
+
+    from janitoo_protocol import ConnectError
+
+    from .apps.demo import Demo
+    from .broker import BrokerError
+
+    show = Demo(port, scenario, echo=lambda line: click.echo(line))
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {s: signal.signal(s, lambda *_: show.stop()) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        try:
+            show.prepare()
+            click.echo(show.banner())
+            show.start()
+        except (BrokerError, ConfigError, ConnectError) as exc:
+            show.close()
+            _fail(str(exc))
+        show.wait(duration)
+        click.echo("stopping: OFFLINE heartbeats, broker down", err=True)
+    finally:
+        show.close()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 if __name__ == "__main__":
     main()

@@ -25,6 +25,7 @@ from janitoo_protocol.transport import Envelope, JanitooClient
 
 from .bus import Bus, BusContext, ComponentFactory, InlineWorker, Worker
 from .config import ConfigError, JanitooConfig
+from .netctl import NetworkControllerHost, network_settings
 from .nodeman import NodeManager
 from .plugins import bus_factories, component_factories
 from .scheduler import BaseScheduler, Scheduler
@@ -146,7 +147,15 @@ class Server:
         self.started_at: float | None = None
         self.online_at: float | None = None
         self._clients: dict[str, JanitooClient] = {}
+        # [network] is_primary / is_secondary: this process also hosts a network controller.
+        netctl_settings = network_settings(self.config)
         self.runtimes = load_buses(self.config, self.scheduler, self._publisher, root=root, backend=backend)
+        self.netctl: NetworkControllerHost | None = None
+        if netctl_settings is not None:
+            first = self.runtimes[0].manager.controller
+            self.netctl = NetworkControllerHost(
+                netctl_settings, first, self.broker, self.scheduler, connect_retry
+            )
 
     def _publisher(self, section: str) -> Callable[[Any], None]:
         def publish(message: Any) -> None:
@@ -168,6 +177,9 @@ class Server:
                 if self.stopping.wait(slow_start):
                     return
             self._start_bus(rt)
+        if self.netctl is not None:
+            # After the buses, so the network controller's first broadcast finds our own nodes too.
+            self.netctl.start(self.stopping)
         self.online_at = time.monotonic()
         log.info("all buses online in %.3f s", self.online_at - self.started_at)
         sd_notify("READY=1")
@@ -216,6 +228,8 @@ class Server:
     def stop(self) -> None:
         """Clean stop: every node says OFFLINE, then the connections close (no will is sent)."""
         self.stopping.set()
+        if self.netctl is not None:
+            self.netctl.stop()
         for rt in self.runtimes:
             rt.worker.submit(rt.manager.stop)
             rt.worker.drain(10)

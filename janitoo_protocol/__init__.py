@@ -85,3 +85,9 @@ __all__ = [
     "parse_hadd_or_none",
     "string_to_bool",
 ]
+
+# Network controllers (roles) and the map's replication: appended exports.
+from .network import NetworkMap, ResolvSync  # noqa: E402
+from .roles import Actions, NetworkController, RoleConfig, RoleConfigError  # noqa: E402
+
+__all__ += ["Actions", "NetworkController", "NetworkMap", "ResolvSync", "RoleConfig", "RoleConfigError"]

@@ -54,6 +54,7 @@ Everything here is fed with decoded messages and `now` (seconds, any monotonic o
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +106,9 @@ TRANSITIONS: list[dict[str, Any]] = [
 # catalogue: genre 4, type list, cmd_class 0x1051, data "primary" or "secondary").
 NETWORK_CONTROLLER_UUID = "network_controller"
 NETWORK_CONTROLLER_ITEMS = ["primary", "secondary"]
+
+# How many role changes and dispatches a controller remembers (for tests and tools).
+HISTORY = 1000
 
 # The resolv heartbeat and announcement extension keys.
 EPOCH_KEY = "epoch"
@@ -252,11 +256,11 @@ class NetworkController:
         self.max_epoch = 0  # the highest epoch ever heard
         self.primary: Hadd | None = None
         self.peers: dict[Hadd, Peer] = {}
-        self.history: list[RoleChange] = []
+        self.history: deque[RoleChange] = deque(maxlen=HISTORY)
         self.connected = False
         self.built = False  # a broadcast build of ours completed
         self.synced = False  # a resolv sync from a primary completed (or timed out)
-        self.dispatched: list[HeartbeatDispatch] = []  # everything we dispatched (tests, tools)
+        self.dispatched: deque[HeartbeatDispatch] = deque(maxlen=HISTORY)  # the latest dispatches
         self._collector: DiscoveryCollector | None = None
         self._sync: ResolvSync | None = None
         self._pending_resolv: list[DiscoveryRequest] = []
@@ -437,12 +441,9 @@ class NetworkController:
             self._resync(now)
             self._announce(now)
 
-    def _lose_primary(self, now: float, by_will: bool) -> None:
+    def _lose_primary(self, now: float, by_will: bool, why: str) -> None:
         lost = self.primary
-        log.warning(
-            "%s: primary %s lost (%s)", self.hadd, lost or "none",
-            "its will" if by_will else f"no resolv heartbeat for {self.config.resolv_timeout:g} s",
-        )  # fmt: skip
+        log.warning("%s: primary %s lost (%s)", self.hadd, lost or "none", why)
         self._lost = (lost, self.epoch, by_will)
         self._lost_at = now
         self._watchdog = None
@@ -497,7 +498,8 @@ class NetworkController:
             self.peers.pop(h, None)
             if h == self.primary and self.role == SECONDARY:
                 # A goodbye ("stopped") is deliberate; a will may be a broker shutting down (will_grace).
-                self._lose_primary(now, by_will=m.extra.get(ROLE_KEY) != "stopped")
+                bye = m.extra.get(ROLE_KEY) == "stopped"
+                self._lose_primary(now, not bye, "its goodbye" if bye else "its will")
             elif self.role == ELECTING:
                 self._elect(now)  # a better-ranked candidate may just have died
             return
@@ -802,9 +804,9 @@ class NetworkController:
             if self.config.is_primary:
                 self._promote(now)
             else:
-                self._lose_primary(now, by_will=False)
+                self._lose_primary(now, False, f"none heard within {self.config.listen:g} s")
         elif role == SECONDARY and self._watchdog is not None and now >= self._watchdog:
-            self._lose_primary(now, by_will=False)
+            self._lose_primary(now, False, f"no resolv heartbeat for {self.config.resolv_timeout:g} s")
         elif role == ELECTING and self._election_due is not None and now >= self._election_due:
             self._promote(now)
         if self.role == PRIMARY:

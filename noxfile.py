@@ -25,6 +25,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     session.run("mypy", "--strict", "janitoo_protocol")
+    session.run("mypy", "janitoo_node", "janitoo_cli")
 
 
 @nox.session

@@ -40,7 +40,7 @@ class Node:
         cmd_classes: Iterable[int] = (),
         heartbeat: float = 30,
         config_timeout: float = 3,
-        check_heartbeat: Callable[[], str] | None = None,
+        check_heartbeat: Callable[[], str | None] | None = None,
     ) -> None:
         self.uuid = uuid
         self.hadd = hadd

@@ -188,12 +188,17 @@ class Server:
         manager = rt.manager
         ctrl = manager.controller.hadd
         b = self.broker
+
+        def reconnected(up: bool) -> None:
+            if up:  # re-announce every node at once after a broker restart
+                rt.worker.submit(manager.announce)
+
         client = JanitooClient(
             b.host, b.port, keepalive=b.keepalive, username=b.username, password=b.password, prefix=b.prefix,
             reply_hadd=ctrl,
             # A crash is seen at once: the broker publishes "the whole controller is OFFLINE" for us.
             will=HeartbeatDispatch(ctrl.controller, -1, "OFFLINE"),
-            on_connection_change=lambda up: up and rt.worker.submit(manager.announce),
+            on_connection_change=reconnected,
         )  # fmt: skip
         self._clients[rt.bus.oid] = client
         rt.client = client

@@ -91,6 +91,8 @@ class Value:
         self.reader = reader
         self.setter = set
         self.last_error: str | None = None  # the last read failure, logged once per failure streak
+        # A bus may pause a value's polls (a state machine going quiet) without touching its period.
+        self.paused = False
         # Persisted values are stored as `<uuid>_<index>` in the node's config section.
         self.persist = persist
         self.poll_delay = float(spec.poll_delay if poll_delay is None else poll_delay)
@@ -118,7 +120,7 @@ class Value:
     @property
     def is_polled(self) -> bool:
         # A `_poll` companion shows its master's default delay (as the original does) but is never polled.
-        if self.master is not None:
+        if self.master is not None or self.paused:
             return False
         return self.poll_delay > 0 and not self.is_writeonly
 

@@ -238,33 +238,6 @@ class StateLedComponent(LedComponent):
 C = TypeVar("C", bound=Component)
 
 
-# ------------------------------------------------------------------------------------------ quiet polls
-
-
-class _Quiet:
-    """Mixed into a value's class so the appliance can silence its polls without touching their periods."""
-
-    quiet = False
-
-    @property
-    def is_polled(self) -> bool:
-        return not self.quiet and super().is_polled  # type: ignore[misc]
-
-
-_QUIET_CLASSES: dict[type, type] = {}
-
-
-def _make_quietable(value: Value) -> Value:
-    # The node manager polls every value whose is_polled is true; sleeping must stop those polls while
-    # the configured periods (and their `_poll` values) stay as they are.
-    cls = type(value)
-    if not issubclass(cls, _Quiet):
-        if cls not in _QUIET_CLASSES:
-            _QUIET_CLASSES[cls] = type(f"Quiet{cls.__name__}", (_Quiet, cls), {})
-        value.__class__ = _QUIET_CLASSES[cls]
-    return value
-
-
 # ------------------------------------------------------------------------------------------ the bus
 
 
@@ -377,8 +350,6 @@ class Tutorial3Bus(Bus):
         for sub in (self.gpio_bus, self.onewire_bus):
             sub.node = self.node
             sub.start()
-        for value in self.quiet_values():
-            _make_quietable(value)
         self.started = True
 
         # The node manager schedules the first polls right after this start; one more pass through the
@@ -452,7 +423,7 @@ class Tutorial3Bus(Bus):
         else:
             self._arm_check()
         # Scheduled after the check, so the average published first is the fresh one.
-        woken = [v for v in self.quiet_values() if getattr(v, "quiet", False)]
+        woken = [v for v in self.quiet_values() if v.paused]
         for value in woken:
             self._set_quiet(value, False)
         self._publish_soon([v for v in woken if v.is_polled])
@@ -545,9 +516,9 @@ class Tutorial3Bus(Bus):
             value.node.on_poll_change(value)
 
     def _set_quiet(self, value: Value, quiet: bool) -> None:
-        if getattr(value, "quiet", False) == quiet:
+        if value.paused == quiet:
             return
-        value.quiet = quiet  # type: ignore[attr-defined]
+        value.paused = quiet
         if value.node is not None and value.node.on_poll_change is not None:
             value.node.on_poll_change(value)
 
@@ -558,7 +529,7 @@ class Tutorial3Bus(Bus):
             self._wake_timers.append(self.call_later(i * slow_start, partial(self._publish_fresh, value)))
 
     def _publish_fresh(self, value: Value) -> None:
-        if self.started and not getattr(value, "quiet", False):
+        if self.started and not value.paused:
             for index in value.indexes:
                 value.read(index)
             self.ctx.publish_value(value)

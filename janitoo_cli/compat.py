@@ -30,6 +30,7 @@ from janitoo_protocol.network import NetworkMap
 from janitoo_protocol.transport import Envelope, JanitooClient
 
 from .errors import EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE, CliError, OneLineErrors, protocol_errors
+from .interrupt import interruptible
 from .main import CODE_TABLES, find_value
 from .params import CMDCLASS, HADD
 from .render import value_record
@@ -370,14 +371,13 @@ def jnt_spy(host: str | None, port: int | None, topic: str | None, count: int | 
         click.echo("!!!!!! Connect rc : 0", err=True)
         click.echo("!!!!!! Type Ctrl+C to exit !!!!!!", err=True)
         shown = 0
-        while count is None or shown < count:
-            try:
-                env = inbox.get(timeout=1.0)
-            except queue.Empty:
-                continue
-            click.echo(f"{env.topic} {env.qos} {env.payload!r}")
-            shown += 1
-    except KeyboardInterrupt:
-        pass
+        with interruptible() as stop:
+            while (count is None or shown < count) and not stop.is_set():
+                try:
+                    env = inbox.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                click.echo(f"{env.topic} {env.qos} {env.payload!r}")
+                shown += 1
     finally:
         client.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from janitoo_protocol.network import NetworkMap
 from janitoo_protocol.transport import Envelope
 
 from .errors import EXIT_FAILED, CliError, protocol_errors
+from .interrupt import interruptible
 from .render import Table, echo_tables, style
 from .settings import COMMON_EPILOG, get_settings, leaf_options
 from .spy import clock
@@ -261,10 +263,8 @@ def network(watch: bool, listen: float, count: int | None) -> None:
             raise CliError(f"no node answered and no heartbeat was heard on {where}", EXIT_FAILED)
         print_state(state, now, settings.format, listen)
         if watch:
-            try:
-                follow(state, inbox, settings.format, count)
-            except KeyboardInterrupt:
-                pass
+            with interruptible() as stop:
+                follow(state, inbox, settings.format, count, stop)
     finally:
         client.close()
 
@@ -291,12 +291,18 @@ def print_state(state: NetState, now: float, fmt: str, listen: float) -> None:
     echo_tables(tables, fmt, keyed=True)
 
 
-def follow(state: NetState, inbox: queue.Queue[Envelope], fmt: str, count: int | None) -> None:
+def follow(
+    state: NetState,
+    inbox: queue.Queue[Envelope],
+    fmt: str,
+    count: int | None,
+    stop: threading.Event | None = None,
+) -> None:
     """Print every change until Ctrl+C (or `count` changes)."""
     if fmt != "json":
         click.echo("")
     shown = 0
-    while True:
+    while stop is None or not stop.is_set():
         deadline = state.tracker.next_deadline()
         wait = 1.0 if deadline is None else min(1.0, max(0.0, deadline - time.monotonic()))
         changes: list[Change] = []

@@ -29,9 +29,10 @@ from janitoo_protocol import (
     ValueReply,
     ValueRequest,
 )
-from janitoo_protocol.transport import Envelope, JanitooClient
+from janitoo_protocol.transport import Envelope, JanitooClient, Subscription
 
 from .errors import EXIT_USAGE, CliError, protocol_errors
+from .interrupt import interruptible
 from .params import GENRE, HADD
 from .render import Table, color_enabled, echo_tables
 from .settings import COMMON_EPILOG, Settings, get_settings, leaf_options
@@ -464,6 +465,27 @@ def run_spy(
 ) -> None:
     topic_filter = topic or client.topics.everything()
     sub = client.subscribe(topic_filter, None)
+    with interruptible(on_interrupt=sub.closed.set):
+        _spy_loop(client, sub, topic_filter, settings, verbose, kinds, hadd, genre, raw, as_json, stats, interval,
+                  count, duration)  # fmt: skip
+
+
+def _spy_loop(
+    client: JanitooClient,
+    sub: Subscription,
+    topic_filter: str,
+    settings: Settings,
+    verbose: bool,
+    kinds: tuple[str, ...],
+    hadd: Hadd | None,
+    genre: Genre | None,
+    raw: bool,
+    as_json: bool,
+    stats: SpyStats | None,
+    interval: float | None,
+    count: int | None,
+    duration: float | None,
+) -> None:
     announce(settings, topic_filter, verbose)
     color = color_enabled()
     out = click.get_text_stream("stdout")

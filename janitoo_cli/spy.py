@@ -29,7 +29,7 @@ from janitoo_protocol import (
     ValueReply,
     ValueRequest,
 )
-from janitoo_protocol.transport import Envelope, JanitooClient, Subscription
+from janitoo_protocol.transport import Envelope, JanitooClient
 
 from .errors import EXIT_USAGE, CliError, protocol_errors
 from .interrupt import interruptible
@@ -466,62 +466,42 @@ def run_spy(
     topic_filter = topic or client.topics.everything()
     sub = client.subscribe(topic_filter, None)
     with interruptible(on_interrupt=sub.closed.set):
-        _spy_loop(client, sub, topic_filter, settings, verbose, kinds, hadd, genre, raw, as_json, stats, interval,
-                  count, duration)  # fmt: skip
-
-
-def _spy_loop(
-    client: JanitooClient,
-    sub: Subscription,
-    topic_filter: str,
-    settings: Settings,
-    verbose: bool,
-    kinds: tuple[str, ...],
-    hadd: Hadd | None,
-    genre: Genre | None,
-    raw: bool,
-    as_json: bool,
-    stats: SpyStats | None,
-    interval: float | None,
-    count: int | None,
-    duration: float | None,
-) -> None:
-    announce(settings, topic_filter, verbose)
-    color = color_enabled()
-    out = click.get_text_stream("stdout")
-    started = time.monotonic()
-    end = started + duration if duration else None
-    next_stats = started + interval if interval and stats is not None else None
-    shown = 0
-    while True:
-        now = time.monotonic()
-        if end is not None and now >= end:
-            return
-        if next_stats is not None and now >= next_stats:
-            assert stats is not None
-            echo_tables([stats.table(now)], settings.format, keyed=settings.format == "table")
-            click.echo("")
-            next_stats += interval or 0
-            continue
-        deadlines = [d for d in (end, next_stats) if d is not None]
-        env = sub.get(None if not deadlines else max(0.0, min(deadlines) - now))
-        if env is None:
-            if sub.closed.is_set():
+        announce(settings, topic_filter, verbose)
+        color = color_enabled()
+        out = click.get_text_stream("stdout")
+        started = time.monotonic()
+        end = started + duration if duration else None
+        next_stats = started + interval if interval and stats is not None else None
+        shown = 0
+        while True:
+            now = time.monotonic()
+            if end is not None and now >= end:
                 return
-            continue
-        seen = inspect(env, client.topics)
-        if not passes(seen, kinds, hadd, genre):
-            continue
-        shown += 1
-        if stats is not None:
-            stats.add(seen)
-        else:
-            text = raw_line(seen) if raw else json_line(seen) if as_json else line(seen, color)
-            # One write per line, but a flush only when no message is waiting: a busy network is shown
-            # in batches instead of one system call per line, an idle one at once.
-            out.write(text + "\n")
-            if sub.queue is None or sub.queue.empty():
+            if next_stats is not None and now >= next_stats:
+                assert stats is not None
+                echo_tables([stats.table(now)], settings.format, keyed=settings.format == "table")
+                click.echo("")
+                next_stats += interval or 0
+                continue
+            deadlines = [d for d in (end, next_stats) if d is not None]
+            env = sub.get(None if not deadlines else max(0.0, min(deadlines) - now))
+            if env is None:
+                if sub.closed.is_set():
+                    return
+                continue
+            seen = inspect(env, client.topics)
+            if not passes(seen, kinds, hadd, genre):
+                continue
+            shown += 1
+            if stats is not None:
+                stats.add(seen)
+            else:
+                text = raw_line(seen) if raw else json_line(seen) if as_json else line(seen, color)
+                # One write per line, but a flush only when no message is waiting: a busy network is shown
+                # in batches instead of one system call per line, an idle one at once.
+                out.write(text + "\n")
+                if sub.queue is None or sub.queue.empty():
+                    out.flush()
+            if count is not None and shown >= count:
                 out.flush()
-        if count is not None and shown >= count:
-            out.flush()
-            return
+                return

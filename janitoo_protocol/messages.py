@@ -45,6 +45,12 @@ _INDEXED_GENRES = {Genre.USER, Genre.CONFIG, Genre.BASIC}
 _STATE_RE = re.compile(r"^[A-Z][A-Z_]{0,31}$")
 
 
+def _text_of(extra: Mapping[str, Any], key: str) -> str | None:
+    """An extension key (correlation, error) as text, None when absent."""
+    v = extra.get(key)
+    return None if v is None else str(v)
+
+
 class ReplyShape:
     """The layouts of discovery `data` seen on the wire (§4.2)."""
 
@@ -140,8 +146,7 @@ class ValueRequest:
 
     @property
     def correlation(self) -> str | None:
-        cid = self.extra.get(CORRELATION_KEY)
-        return None if cid is None else str(cid)
+        return _text_of(self.extra, CORRELATION_KEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +169,7 @@ class DiscoveryReply:
 
     @property
     def correlation(self) -> str | None:
-        cid = self.extra.get(CORRELATION_KEY)
-        return None if cid is None else str(cid)
+        return _text_of(self.extra, CORRELATION_KEY)
 
     @property
     def controllers(self) -> set[int]:
@@ -187,13 +191,11 @@ class ValueReply:
 
     @property
     def correlation(self) -> str | None:
-        cid = self.value.extra.get(CORRELATION_KEY)
-        return None if cid is None else str(cid)
+        return _text_of(self.value.extra, CORRELATION_KEY)
 
     @property
     def error(self) -> str | None:
-        err = self.value.extra.get(ERROR_KEY)
-        return None if err is None else str(err)
+        return _text_of(self.value.extra, ERROR_KEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,13 +218,11 @@ class ValuePublication:
 
     @property
     def correlation(self) -> str | None:
-        cid = self.value.extra.get(CORRELATION_KEY)
-        return None if cid is None else str(cid)
+        return _text_of(self.value.extra, CORRELATION_KEY)
 
     @property
     def error(self) -> str | None:
-        err = self.value.extra.get(ERROR_KEY)
-        return None if err is None else str(err)
+        return _text_of(self.value.extra, ERROR_KEY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 Each size runs `jnt-node simulate` (10 nodes per controller, 1 polled value per node) in its own
 process, then times the whole `jnt query network --vuuid all` command (process start to exit) and the
-library call `JanitooClient.discover()` alone. The original waited a fixed 12 s per request: 72 s for
+library call `JanitooClient.discover()` alone, and reads the simulator's RSS (memory per simulated node
+is the growth of that column). The original waited a fixed 12 s per request: 72 s for
 `all`, whatever the size.
 
     python benchmarks/discovery.py [--sizes 10,100,500,1000] [--runs 3]
@@ -21,11 +22,19 @@ from janitoo_node.broker import MosquittoBroker
 from janitoo_protocol.transport import JanitooClient
 
 
-def measure(port: int, nodes: int, runs: int) -> tuple[float, float, int]:
+def rss_kb(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def measure(port: int, nodes: int, runs: int) -> tuple[float, float, int, float]:
     controllers = max(1, nodes // 10)
     per = nodes // controllers
     with Simulation(port, controllers, per) as sim:
         sim.wait_ready()
+        rss = rss_kb(sim.proc.pid)
         cli, lib = [], []
         found = 0
         for _ in range(runs):
@@ -40,7 +49,7 @@ def measure(port: int, nodes: int, runs: int) -> tuple[float, float, int]:
                 net = c.discover(timeout=60)
                 lib.append(time.monotonic() - t)
                 found = len(net.nodes)
-        return statistics.median(cli), statistics.median(lib), found
+        return statistics.median(cli), statistics.median(lib), found, rss / 1024
 
 
 def main() -> None:
@@ -50,13 +59,17 @@ def main() -> None:
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(
-        "| nodes | nodes found | `jnt query network --vuuid all` (s) | discover() (s) | s per 100 nodes | original (s) |"
+        "| nodes | nodes found | `jnt query network --vuuid all` (s) | discover() (s) | s per 100 nodes "
+        "| simulator RSS (MB) | original (s) |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     with MosquittoBroker() as broker:
         for n in sizes:
-            cli, lib, found = measure(broker.port, n, args.runs)
-            print(f"| {n} | {found} | {cli:.2f} | {lib:.2f} | {lib / n * 100:.3f} | 72 |", flush=True)
+            cli, lib, found, rss = measure(broker.port, n, args.runs)
+            print(
+                f"| {n} | {found} | {cli:.2f} | {lib:.2f} | {lib / n * 100:.3f} | {rss:.1f} | 72 |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

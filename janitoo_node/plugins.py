@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -29,6 +30,7 @@ def component_factories() -> dict[str, Any]:
     return _load("janitoo.components")
 
 
+@cache
 def value_factories() -> dict[str, Any]:
     """Extra value factories from other packages (the built-in catalogue is in values.CATALOGUE)."""
     return _load("janitoo.values")

@@ -306,11 +306,22 @@ CATALOGUE: dict[str, ValueSpec] = {
 
 
 def make_value(entry: str, uuid: str, **kwargs: Any) -> Value:
-    """A value from the factory catalogue: `make_value("sensor_temperature", "temperature", help=...)`."""
-    try:
-        spec = CATALOGUE[entry]
-    except KeyError:
-        raise KeyError(f"unknown value factory {entry!r}") from None
+    """A value from the factory catalogue: `make_value("sensor_temperature", "temperature", help=...)`.
+
+    Names not in the built-in catalogue are looked up in the `janitoo.values` entry points, whose
+    factories are called as `factory(uuid=..., **kwargs)` and return a Value.
+    """
+    spec = CATALOGUE.get(entry)
+    if spec is None:
+        from .plugins import value_factories
+
+        factory = value_factories().get(entry)
+        if factory is None:
+            raise KeyError(f"unknown value factory {entry!r}")
+        value = factory(uuid=uuid, **kwargs)
+        if not isinstance(value, Value):
+            raise TypeError(f"value factory {entry!r} returned {type(value).__name__}, not a Value")
+        return value
     if entry.startswith("config_"):
         kwargs.setdefault("persist", True)
     return Value(uuid, spec, entry_name=entry, **kwargs)

@@ -282,3 +282,18 @@ def test_persisted_config_survives_a_restart(tmp_path: Path) -> None:
     assert node.values["test_config"].cached(0) == "kept"
     assert node.name == "Renamed"
     assert Genre.CONFIG == node.values["test_config"].genre
+
+
+def test_value_factories_come_from_the_catalogue_or_the_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    from janitoo_node import plugins
+    from janitoo_node.values import Value, ValueSpec, make_value
+
+    def make_gauge(uuid: str, **kwargs: Any) -> Value:
+        return Value(uuid, ValueSpec(2, 3, 49, "Gauge", "bar"), **kwargs)
+
+    monkeypatch.setattr(plugins, "value_factories", lambda: {"sensor_gauge": make_gauge})
+    assert make_value("sensor_temperature", "t").units == "°C"
+    gauge = make_value("sensor_gauge", "pressure", help="A third-party value")
+    assert (gauge.uuid, gauge.units, gauge.help) == ("pressure", "bar", "A third-party value")
+    with pytest.raises(KeyError, match="unknown value factory 'nothing'"):
+        make_value("nothing", "x")

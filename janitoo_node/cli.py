@@ -70,18 +70,24 @@ def check_config(conf: Path) -> None:
     Example:
       jnt-node check-config -c examples/helloworldv3.conf
     """
+    from .netctl import network_settings
     from .scheduler import ManualScheduler
     from .server import load_buses
 
     try:
         cfg = JanitooConfig(conf)
         runtimes = load_buses(cfg, ManualScheduler(), lambda s: lambda m: None, threads=False, backend="sim")
+        role = network_settings(cfg)
     except ConfigError as exc:
         _fail(str(exc))
         return
     for rt in runtimes:
         for node in rt.manager.nodes.values():
             click.echo(f"{node.hadd}  {node.uuid:<30} {node.name}")
+    if role is not None:
+        click.echo(
+            f"network controller: {'primary' if role.is_primary else 'secondary'}, priority {role.priority}"
+        )
     click.echo(f"{conf}: OK")
 
 

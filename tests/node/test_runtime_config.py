@@ -144,3 +144,18 @@ def test_check_config_command_exits_non_zero_with_one_line(tmp_path: Path) -> No
     assert result.stderr.strip().count("\n") == 0
     assert "bad.conf [fake] hadd: invalid hadd 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_config_validates_the_network_section(tmp_path: Path) -> None:
+    conf = tmp_path / "net.conf"
+    conf.write_text(
+        "[network]\nis_primary = true\nis_secondary = true\n\n"
+        + (DATA / "original-fake-node.conf").read_text()
+    )
+    exe = shutil.which("jnt-node")
+    cmd = [exe] if exe else [sys.executable, "-m", "janitoo_node.cli"]
+    result = subprocess.run(
+        [*cmd, "check-config", "-c", str(conf)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "net.conf [network]: is_primary and is_secondary cannot both be true" in result.stderr

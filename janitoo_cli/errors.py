@@ -30,7 +30,8 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code on the class; each CliError carries its own.
+        setattr(self, "exit_code", exit_code)  # noqa: B010
 
 
 @contextlib.contextmanager

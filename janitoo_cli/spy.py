@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -353,7 +354,7 @@ def _isatty(stream: object) -> bool:
 
 def announce(settings: Settings, topic: str, verbose: bool) -> None:
     """Tell a person (not a pipe) that we listen; with --verbose, always (tests wait for it)."""
-    if verbose or _isatty(click.get_text_stream("stderr")):
+    if verbose or _isatty(sys.stderr):
         click.echo(f"jnt spy: listening to {topic} on {settings.broker}; Ctrl+C to stop", err=True)
 
 
@@ -468,7 +469,7 @@ def run_spy(
     with interruptible(on_interrupt=sub.closed.set):
         announce(settings, topic_filter, verbose)
         color = color_enabled()
-        out = click.get_text_stream("stdout")
+        out = sys.stdout
         started = time.monotonic()
         end = started + duration if duration else None
         next_stats = started + interval if interval and stats is not None else None

@@ -605,13 +605,7 @@ def encode(message: Message, topics: Topics = DEFAULT_TOPICS) -> tuple[str, byte
         body.update(m.extra)
         return topics.resolv_heartbeat(), _dumps(body)
     if isinstance(m, DiscoveryRequest):
-        req_body: dict[str, Any] = {
-            "cmd_class": COMMAND_DISCOVERY,
-            "genre": int(Genre.SYSTEM),
-            "uuid": m.kind,
-        }
-        req_body["reply_hadd"] = _h(m.reply_hadd)
-        req_body.update(m.extra)
+        req_body = _discovery_envelope(m.kind, m.reply_hadd, m.extra)
         if m.resolv:
             return topics.resolv_request(), _dumps(req_body)
         if m.target is None:
@@ -634,13 +628,7 @@ def encode(message: Message, topics: Topics = DEFAULT_TOPICS) -> tuple[str, byte
         topic = topics.broadcast_request() if m.target is None else topics.node_request(m.target)
         return topic, _dumps(req)
     if isinstance(m, DiscoveryReply):
-        rep_body: dict[str, Any] = {
-            "cmd_class": COMMAND_DISCOVERY,
-            "genre": int(Genre.SYSTEM),
-            "uuid": m.kind,
-        }
-        rep_body["reply_hadd"] = _h(m.reply_hadd)
-        rep_body.update(m.extra)
+        rep_body = _discovery_envelope(m.kind, m.reply_hadd, m.extra)
         rep_body["data"] = discovery_data(m)
         return _reply_topic(m, topics), _dumps(rep_body)
     if isinstance(m, ValueReply):
@@ -657,6 +645,14 @@ def encode(message: Message, topics: Topics = DEFAULT_TOPICS) -> tuple[str, byte
             dict(m.payload)
         )
     raise TypeError(f"not a Janitoo message: {type(m).__name__}")
+
+
+def _discovery_envelope(kind: str, reply_hadd: Hadd | None, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys every discovery request and reply carries (a reply is the request echoed + data)."""
+    body: dict[str, Any] = {"cmd_class": COMMAND_DISCOVERY, "genre": int(Genre.SYSTEM), "uuid": kind}
+    body["reply_hadd"] = _h(reply_hadd)
+    body.update(extra)
+    return body
 
 
 def _reply_topic(m: DiscoveryReply, topics: Topics) -> str:

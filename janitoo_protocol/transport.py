@@ -3,6 +3,7 @@ request/reply with correlation, value GET/SET and fast discovery. The only modul
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import os
@@ -443,17 +444,9 @@ class JanitooClient:
     ) -> DiscoveryReply | ValueReply | ValuePublication:
         """Send a request to its node and return the first matching reply; RequestTimeout otherwise."""
         cid = self.new_correlation()
-        extra = dict(request.extra)
-        extra[CORRELATION_KEY] = cid
-        if isinstance(request, DiscoveryRequest):
-            req: DiscoveryRequest | ValueRequest = DiscoveryRequest(
-                request.kind, self.reply_hadd, request.target, request.resolv, extra
-            )
-        else:
-            req = ValueRequest(
-                request.hadd, request.uuid, request.genre, request.cmd_class, self.reply_hadd, request.data,
-                request.is_writeonly, request.is_readonly, request.index, request.target, extra,
-            )  # fmt: skip
+        req = dataclasses.replace(
+            request, reply_hadd=self.reply_hadd, extra={**request.extra, CORRELATION_KEY: cid}
+        )
         answers: queue.Queue[DiscoveryReply | ValueReply | ValuePublication] = queue.Queue()
 
         def handler(env: Envelope) -> None:

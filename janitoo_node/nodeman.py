@@ -1,5 +1,5 @@
 """The node manager of one bus: builds its nodes, answers discovery, GET and SET, sends heartbeats
-and polls. Messages in, messages out: the transport is a `publish` callable, time is a scheduler."""
+and polls. Messages in, messages out: the transport is a `publish` callable, time is the bus's scheduler."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from janitoo_protocol import (
 from .bus import Bus, Component, ComponentFactory
 from .config import ConfigError, JanitooConfig
 from .node import Node
-from .scheduler import BaseScheduler, Timer
+from .scheduler import Timer
 from .values import Value, ValueRefused
 
 log = logging.getLogger("janitoo.nodeman")
@@ -46,12 +46,10 @@ class NodeManager:
         bus: Bus,
         component_factories: dict[str, ComponentFactory],
         publish: Publish,
-        scheduler: BaseScheduler,
     ) -> None:
         self.bus = bus
         self.config: JanitooConfig = bus.ctx.config
         self.publish = publish
-        self.scheduler = scheduler
         self.nodes: dict[Hadd, Node] = {}
         self.online = False
         self._heartbeat_timers: dict[Hadd, Timer] = {}
@@ -174,9 +172,7 @@ class NodeManager:
         if not self.online:
             return
         self.publish(Heartbeat(node.hadd, node.heartbeat_state()))
-        self._heartbeat_timers[node.hadd] = self.scheduler.call_later(
-            node.heartbeat, lambda: self.bus.ctx.worker.submit(lambda: self._heartbeat(node))
-        )
+        self._heartbeat_timers[node.hadd] = self.bus.call_later(node.heartbeat, lambda: self._heartbeat(node))
 
     def _heartbeat_changed(self, node: Node) -> None:
         # A new period takes effect at once (the original ignored it until queried).
@@ -193,9 +189,7 @@ class NodeManager:
             return
         # The first poll runs right after start so the network gets readings at once, not after a period.
         delay = 0.0 if first else value.poll_delay
-        self._poll_timers[key] = self.scheduler.call_later(
-            delay, lambda: self.bus.ctx.worker.submit(lambda: self._poll(node, value))
-        )
+        self._poll_timers[key] = self.bus.call_later(delay, lambda: self._poll(node, value))
 
     def _poll(self, node: Node, value: Value) -> None:
         if not self.online:

@@ -116,7 +116,7 @@ def load_buses(
         )
         try:
             bus = factory(ctx)
-            manager = NodeManager(bus, comp_factories, publish_for(section), scheduler)
+            manager = NodeManager(bus, comp_factories, publish_for(section))
         except BaseException:
             worker.stop()
             raise

@@ -102,7 +102,7 @@ class SimulatedNetwork:
             ctx = BusContext(
                 config=self.config, section=section, scheduler=self.scheduler, worker=self.worker
             )
-            manager = NodeManager(SimulatedBus(ctx), factories, self.client.publish, self.scheduler)
+            manager = NodeManager(SimulatedBus(ctx), factories, self.client.publish)
             ctx.publish_value = manager.publish_value
             self.managers[manager.controller.hadd.controller] = manager
         self.started = threading.Event()

@@ -16,17 +16,10 @@ import statistics
 import subprocess
 import time
 
-from _common import Simulation, tool
+from _common import Simulation, rss_mb, tool
 
 from janitoo_node.broker import MosquittoBroker
 from janitoo_protocol.transport import JanitooClient
-
-
-def rss_kb(pid: int) -> int:
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def measure(port: int, nodes: int, runs: int) -> tuple[float, float, int, float]:
@@ -34,7 +27,7 @@ def measure(port: int, nodes: int, runs: int) -> tuple[float, float, int, float]
     per = nodes // controllers
     with Simulation(port, controllers, per) as sim:
         sim.wait_ready()
-        rss = rss_kb(sim.proc.pid)
+        rss = rss_mb(sim.proc.pid)
         cli, lib = [], []
         found = 0
         for _ in range(runs):
@@ -49,7 +42,7 @@ def measure(port: int, nodes: int, runs: int) -> tuple[float, float, int, float]
                 net = c.discover(timeout=60)
                 lib.append(time.monotonic() - t)
                 found = len(net.nodes)
-        return statistics.median(cli), statistics.median(lib), found, rss / 1024
+        return statistics.median(cli), statistics.median(lib), found, rss
 
 
 def main() -> None:

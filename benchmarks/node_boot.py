@@ -13,17 +13,16 @@ from __future__ import annotations
 import argparse
 import signal
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import cpu_seconds, rss_mb
 
-from janitoo_node.broker import MosquittoBroker  # noqa: E402
-from janitoo_protocol import Heartbeat  # noqa: E402
-from janitoo_protocol.transport import JanitooClient  # noqa: E402
-from tests.helpers import NodeProcess, fake_conf  # noqa: E402
+from janitoo_node.broker import MosquittoBroker
+from janitoo_protocol import Heartbeat
+from janitoo_protocol.transport import JanitooClient
+from tests.helpers import NodeProcess, fake_conf
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "helloworldv3.conf"
 
@@ -38,20 +37,6 @@ def hadds(conf: Path) -> set[str]:
     return {
         line.split("=", 1)[1].strip() for line in conf.read_text().splitlines() if line.startswith("hadd")
     }
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    import os
-
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def boot_once(broker: MosquittoBroker, conf: Path, idle: float) -> tuple[float, float, float]:

@@ -68,6 +68,9 @@ class MosquittoBroker:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            # Its own session: a Ctrl+C in the terminal reaches our process, which says OFFLINE for its
+            # nodes and then stops the broker, instead of killing the broker under them.
+            start_new_session=True,
         )
         self.proc = proc
         ready = threading.Event()

@@ -93,9 +93,15 @@ def test_node_answers_again_after_a_broker_restart(private_broker: MosquittoBrok
     with NodeProcess(conf) as node, JanitooClient(port=private_broker.port) as client:
         beats = client.watch("heartbeats")
         _wait_states(beats, NODES, "ONLINE")
-        private_broker.kill()
-        private_broker.start()
-        assert client.wait_connected(15)
+        # The node is held (SIGSTOP) through the restart so that it reconnects only once our watcher is
+        # subscribed again: otherwise its re-announcement can race our own reconnection.
+        node.send(signal.SIGSTOP)
+        try:
+            private_broker.kill()
+            private_broker.start()
+            assert client.wait_connected(15)
+        finally:
+            node.send(signal.SIGCONT)
         # Re-announced at once after the reconnect, not a heartbeat period later.
         _wait_states(beats, NODES, "ONLINE", timeout=10)
         assert client.get_value("1118/0002", "name", "config").data == "Fake component 2", node.output()

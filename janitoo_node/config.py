@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import configparser
 import os
-import re
 import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from configupdater import ConfigUpdater
+
 from janitoo_protocol import Hadd, ProtocolError
+
+from .validation import line_break_in
 
 # Sections that are not buses: the process, the network role, and logging.fileConfig's own.
 RESERVED_SECTIONS = {"system", "network", "loggers", "handlers", "formatters", "database", "dhcp"}
@@ -180,59 +183,73 @@ class JanitooConfig:
     def set(self, section: str, key: str, value: object) -> None:
         """Set one key and persist the file atomically, keeping comments, order and other sections.
 
-        The file is rewritten through a temporary file in the same folder, fsynced, then renamed over
-        the original: a crash at any moment leaves either the old or the new file, never half of one.
+        The text is edited by configupdater (made for updating INI files in place), then proved: the
+        new text must parse to exactly the old sections and keys with this one key changed or added,
+        or nothing is written. The file is rewritten through a temporary file in the same folder,
+        fsynced, then renamed over the original: a crash leaves the old or the new file, never half.
         """
-        text_value = "" if value is None else str(value)
-        if "\n" in text_value or "\r" in text_value:
-            raise ValueError(f"{key}: a config value cannot span lines")
+        # configparser strips values on reading; storing the stripped text keeps memory and file equal.
+        text_value = "" if value is None else str(value).strip()
+        reason = line_break_in(text_value)
+        if reason is not None:
+            raise ConfigError(self.path, f"refused: {reason}", section, key)
         with self._lock:
             try:
-                lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
-            except OSError as exc:
+                old_text = self.path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
                 raise ConfigError(self.path, f"cannot read before writing: {exc}") from None
-            new_lines = _set_in_lines(lines, section, key, text_value)
-            _atomic_write(self.path, "".join(new_lines))
+            new_text = _set_in_text(old_text, section, key, text_value)
+            self._prove(old_text, new_text, section, key, text_value)
+            _atomic_write(self.path, new_text)
             if not self.parser.has_section(section):
                 self.parser.add_section(section)
             self.parser.set(section, key, text_value)
 
+    def _prove(self, old_text: str, new_text: str, section: str, key: str, value: str) -> None:
+        """Refuse a write whose text would not read back as the old config plus this one key."""
+        old = _parse(old_text, self.path)
+        new = _parse(new_text, self.path)
+        expected = {s: dict(old.items(s)) for s in old.sections()}
+        expected.setdefault(section, {})[new.optionxform(key)] = value
+        actual = {s: dict(new.items(s)) for s in new.sections()}
+        if actual != expected or old.defaults() != new.defaults():
+            raise ConfigError(self.path, "refused: the write would change the file's structure", section, key)
 
-_SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]\s*$")
-_KEY_RE = re.compile(r"^\s*([^=:#;\s][^=:]*?)\s*[=:]")
+
+def _parse(text: str, path: Path) -> configparser.RawConfigParser:
+    parser = configparser.RawConfigParser(strict=True, interpolation=None, inline_comment_prefixes=None)
+    try:
+        parser.read_string(text, source=str(path))
+    except configparser.Error as exc:
+        raise ConfigError(path, f"refused: the write would not parse ({type(exc).__name__})") from None
+    return parser
 
 
-def _set_in_lines(lines: list[str], section: str, key: str, value: str) -> list[str]:
-    """Replace or add `key = value` in `section` of an INI text given as lines."""
-    out = list(lines)
-    current: str | None = None
-    section_end: int | None = None  # index after the last key line of the target section
-    for i, line in enumerate(out):
-        m = _SECTION_RE.match(line)
-        if m:
-            current = m.group(1).strip()
-            if current == section:
-                section_end = i + 1
-            continue
-        if current != section:
-            continue
-        k = _KEY_RE.match(line)
-        if k:
-            section_end = i + 1
-            # configparser keys are case-insensitive, like the original's RawConfigParser.
-            if k.group(1).strip().lower() == key.lower():
-                out[i] = f"{k.group(1).strip()} = {value}\n"
-                return out
-    entry = f"{key} = {value}\n"
-    if section_end is None:
-        if out and not out[-1].endswith("\n"):
-            out[-1] += "\n"
-        out.extend(["\n", f"[{section}]\n", entry])
+def _set_in_text(text: str, section: str, key: str, value: str) -> str:
+    """Replace or add `key = value` in `section` of an INI text, keeping everything else as it is."""
+    updater = ConfigUpdater(strict=True)
+    try:
+        updater.read_string(text)
+    except configparser.Error as exc:
+        raise ConfigError("config", f"cannot update: {type(exc).__name__}") from None
+    if not updater.has_section(section):
+        if text and not text.endswith("\n"):
+            updater = ConfigUpdater(strict=True)
+            updater.read_string(text + "\n")
+        updater.add_section(section)
+        # A blank line before a new section, as a person would write it.
+        updater[section].add_before.space()
+    target = updater[section]
+    if target.has_option(key):
+        target[key].value = value
     else:
-        if section_end > 0 and not out[section_end - 1].endswith("\n"):
-            out[section_end - 1] += "\n"
-        out.insert(section_end, entry)
-    return out
+        # After the section's last key, not after its trailing blank lines or comments.
+        options = list(target.iter_options())
+        if options:
+            options[-1].add_after.option(key, value)
+        else:
+            target[key] = value
+    return str(updater)
 
 
 def _atomic_write(path: Path, text: str) -> None:

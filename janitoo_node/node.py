@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from janitoo_protocol import COMMAND_CONFIGURATION, Genre, Hadd, NodeInfo, ValueType
 
-from .values import Value, ValueRefused, ValueSpec
+from .validation import ValueRefused, check_poll_delay
+from .values import Value, ValueSpec
 
 if TYPE_CHECKING:
     from .config import JanitooConfig
 
 log = logging.getLogger("janitoo.node")
 
-_SYS = ValueSpec(Genre.SYSTEM, ValueType.INT, COMMAND_CONFIGURATION, units="seconds", min=0, max=3000)
+# Bounds of the system values. A heartbeat under a second floods the network (the original accepted
+# 0); 3000 s is the original's ceiling. The same bounds apply to the config file and to SETs, so a
+# value a SET stored is always one the next start accepts.
+HEARTBEAT_MIN = 1
+SYSTEM_MAX = 3000
+_SYS = ValueSpec(Genre.SYSTEM, ValueType.INT, COMMAND_CONFIGURATION, units="seconds", min=0, max=SYSTEM_MAX)
+_HEARTBEAT = replace(_SYS, min=HEARTBEAT_MIN)
 _HADD = ValueSpec(Genre.SYSTEM, ValueType.HADD, COMMAND_CONFIGURATION, units="")
 _CONF = ValueSpec(Genre.CONFIG, ValueType.STRING, COMMAND_CONFIGURATION)
 
@@ -90,15 +98,16 @@ class Node:
         def sys_get(attr: str) -> Callable[[Value, int], Any]:
             return lambda value, index: getattr(self, attr)
 
+        # Setters persist first: when the file cannot be written, memory keeps the old value too.
         def set_heartbeat(value: Value, index: int, data: Any) -> None:
-            self.heartbeat = float(data)
             self.persist("heartbeat", _plain(data))
+            self.heartbeat = float(data)
             if self.on_heartbeat_change is not None:
                 self.on_heartbeat_change(self)
 
         def set_config_timeout(value: Value, index: int, data: Any) -> None:
-            self.config_timeout = float(data)
             self.persist("config_timeout", _plain(data))
+            self.config_timeout = float(data)
 
         def refuse_hadd(value: Value, index: int, data: Any) -> None:
             # The original let anyone rewrite a node's address over the network; an address is the
@@ -107,12 +116,12 @@ class Node:
 
         def set_text(attr: str) -> Callable[[Value, int, Any], None]:
             def setter(value: Value, index: int, data: Any) -> None:
-                setattr(self, attr, str(data))
                 self.persist(attr, str(data))
+                setattr(self, attr, str(data))
 
             return setter
 
-        self.add_value(Value("heartbeat", _SYS, help="The heartbeat delay in seconds", label="heartbeat",
+        self.add_value(Value("heartbeat", _HEARTBEAT, help="The heartbeat delay in seconds", label="heartbeat",
                              get=sys_get("heartbeat"), set=set_heartbeat))  # fmt: skip
         self.add_value(Value("hadd", _HADD, help="The Janitoo Home address", label="hadd",
                              get=lambda v, i: str(self.hadd), set=refuse_hadd))  # fmt: skip
@@ -149,10 +158,13 @@ class Node:
             raw_poll = cfg.get(self.section, f"{value.uuid}_poll_0")
             if raw_poll is not None and raw_poll.strip():
                 try:
-                    value.poll_delay = float(raw_poll)
-                except ValueError:
-                    log.error("%s [%s] %s_poll_0: not a number: %r; keeping %s", cfg.path, self.section,
-                              value.uuid, raw_poll, value.poll_delay)  # fmt: skip
+                    delay = float(raw_poll)
+                    check_poll_delay(delay)
+                except (ValueError, ValueRefused) as exc:
+                    log.error("%s [%s] %s_poll_0: %s; keeping %s", cfg.path, self.section, value.uuid,
+                              exc, value.poll_delay)  # fmt: skip
+                else:
+                    value.poll_delay = delay
             if value.persist:
                 for i, text in cfg.indexed(self.section, value.uuid):
                     try:

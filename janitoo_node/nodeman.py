@@ -4,7 +4,7 @@ and polls. Messages in, messages out: the transport is a `publish` callable, tim
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -24,14 +24,21 @@ from janitoo_protocol import (
     ValueReply,
     ValueRequest,
 )
+from janitoo_protocol.messages import CORRELATION_KEY
 
 from .bus import Bus, Component, ComponentFactory
 from .config import ConfigError, JanitooConfig
 from .node import Node
 from .scheduler import Timer
-from .values import Value, ValueRefused
+from .validation import ValueRefused, check_poll_delay, line_break_in, short
+from .values import Value
 
 log = logging.getLogger("janitoo.nodeman")
+
+# Longest correlation id echoed in a reply (ours are 12 hex digits; uuid4 strings are 36).
+MAX_CORRELATION = 64
+# Longest value uuid a request may name (the catalogue's are under 40 characters).
+MAX_UUID = 128
 
 Publish = Callable[[Message], None]
 # Keys of a config/system request echo (§4.3 case 1): the request's own keys plus label and help.
@@ -89,8 +96,11 @@ class NodeManager:
             config_timeout=cfg.get_float(section, "config_timeout", 3.0),
             check_heartbeat=owner.check_heartbeat,
         )
-        if node.heartbeat <= 0:
-            raise ConfigError(cfg.path, "must be a positive number of seconds", section, "heartbeat")
+        for key in ("heartbeat", "config_timeout"):
+            # The bounds a SET obeys (node.py), so what the file holds is what the network may set.
+            low, high = node.values[key].min, node.values[key].max
+            if not low <= getattr(node, key) <= high:
+                raise ConfigError(cfg.path, f"must be between {low} and {high} seconds", section, key)
         self.nodes[hadd] = node
         node.on_poll_change = self._poll_changed
         node.on_heartbeat_change = self._heartbeat_changed
@@ -200,8 +210,7 @@ class NodeManager:
     def _poll_setter(self, poll_value: Value, index: int, data: Any) -> None:
         master = poll_value.master
         assert master is not None and master.node is not None
-        if data < 0:
-            raise ValueRefused(f"{data} is below the minimum 0 (0 disables the poll)")
+        check_poll_delay(data)
         if index == 0:
             master.poll_delay = float(data)
         master.node.persist(f"{master.uuid}_poll_{index}", data)
@@ -252,15 +261,21 @@ class NodeManager:
         genre = REQUEST_GENRES[req.kind]
         if genre is None:
             nodes = tuple(n.info(state=n.heartbeat_state()) for n in self.nodes.values())
-            reply = DiscoveryReply(req.kind, req.reply_hadd, route, nodes=nodes, extra=req.extra)
+            reply = DiscoveryReply(req.kind, req.reply_hadd, route, nodes=nodes, extra=reply_extra(req.extra))
         else:
             values = tuple(
                 info for n in self.nodes.values() for v in n.values_of(genre) for info in v.infos()
             )
-            reply = DiscoveryReply(req.kind, req.reply_hadd, route, values=values, extra=req.extra)
+            reply = DiscoveryReply(
+                req.kind, req.reply_hadd, route, values=values, extra=reply_extra(req.extra)
+            )
         self.publish(reply)
 
     def _value_request(self, req: ValueRequest) -> None:
+        if len(req.uuid) > MAX_UUID or line_break_in(req.uuid) is not None:
+            # Never echoed: a refusal would send the oversized or broken uuid back to any reply_hadd.
+            log.warning("request for an invalid uuid %s from %s: dropped", short(req.uuid), req.reply_hadd)
+            return
         node = self.nodes.get(req.hadd)
         if node is None:
             if req.target is not None and req.target in self.nodes:
@@ -314,7 +329,7 @@ class NodeManager:
             reply_hadd=req.reply_hadd,
             is_writeonly=False,
             is_readonly=True,
-            extra={**full.extra, **req.extra},
+            extra={**full.extra, **reply_extra(req.extra)},
         )
         if req.reply_hadd is not None:
             self.publish(ValueReply(req.reply_hadd, full))
@@ -324,9 +339,9 @@ class NodeManager:
         keys = list(_ECHO_KEYS)
         if req.index is not None:
             keys.append("index")
-        keys.extend(req.extra)
+        extra = reply_extra(req.extra)
+        keys.extend(extra)
         keys.extend(("label", "help"))
-        extra = dict(req.extra)
         if error is not None:
             extra[ERROR_KEY] = error
             keys.append(ERROR_KEY)
@@ -356,12 +371,24 @@ class NodeManager:
         if value is not None:
             current = value.cached(req.index or 0)
             info = replace(value.info(req.index or 0), data=current, reply_hadd=req.reply_hadd,
-                           extra={**req.extra, ERROR_KEY: reason})  # fmt: skip
+                           extra={**reply_extra(req.extra), ERROR_KEY: reason})  # fmt: skip
         else:
             info = ValueInfo(uuid=req.uuid, hadd=req.hadd, genre=req.genre, cmd_class=req.cmd_class,
-                             data=None, reply_hadd=req.reply_hadd, extra={**req.extra, ERROR_KEY: reason})  # fmt: skip
+                             data=None, reply_hadd=req.reply_hadd, extra={**reply_extra(req.extra), ERROR_KEY: reason})  # fmt: skip
         # Refusals go to the requester only, never to /values/...: a value's topic carries values.
         self.publish(ValueReply(req.reply_hadd, info))
+
+
+def reply_extra(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of a request beyond the protocol's own that a reply may carry: our correlation id only.
+
+    The original echoed every unknown key, so any client could make a node send back (to any
+    reply_hadd) whatever it was sent; a reply carries known keys only, and a short correlation id.
+    """
+    cid = extra.get(CORRELATION_KEY)
+    if isinstance(cid, str) and 0 < len(cid) <= MAX_CORRELATION and line_break_in(cid) is None:
+        return {CORRELATION_KEY: cid}
+    return {}
 
 
 def _genre_word(genre: int) -> str:

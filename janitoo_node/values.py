@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from janitoo_protocol import COMMAND_CONFIGURATION, CommandClass, Genre, ValueInfo, ValueType, convert_data
 
+from .validation import ValueRefused, check_converted, check_shape, short
+
 if TYPE_CHECKING:
     from .node import Node
 
@@ -18,10 +20,6 @@ log = logging.getLogger("janitoo.values")
 
 Getter = Callable[["Value", int], Any]
 Setter = Callable[["Value", int, Any], None]
-
-
-class ValueRefused(Exception):
-    """A write that the value refuses (read-only, wrong type, out of range, not in the list)."""
 
 
 @dataclass(frozen=True)
@@ -161,13 +159,20 @@ class Value:
             self._data[index] = data
 
     def convert(self, data: Any) -> Any:
-        """The data converted to this value's type; ValueRefused with the reason when it cannot be."""
+        """The data converted to this value's type; ValueRefused with the reason when it cannot be.
+
+        This is the one gate for data from the wire and from the config file alike: what a SET may
+        store is exactly what a restart loads back, and nothing that passes it can become structure
+        in the INI file (no line breaks, no control characters, bounded length, finite numbers).
+        """
+        check_shape(self.type, data)
         try:
             converted = convert_data(self.type, data)
         except ValueError as exc:
             raise ValueRefused(str(exc)) from None
+        check_converted(self.type, converted)
         if self.type == ValueType.LIST and self.list_items and converted not in self.list_items:
-            raise ValueRefused(f"{data!r} is not one of {', '.join(map(str, self.list_items))}")
+            raise ValueRefused(f"{short(data)} is not one of {', '.join(map(str, self.list_items))}")
         if isinstance(converted, int | float) and not isinstance(converted, bool):
             if self.min is not None and converted < self.min:
                 raise ValueRefused(f"{converted} is below the minimum {self.min}")
@@ -176,16 +181,22 @@ class Value:
         return converted
 
     def write(self, data: Any, index: int = 0) -> Any:
-        """A network write: convert, call the setter, store, persist. Returns the stored data."""
+        """A network write: validate, call the setter, persist, store. Returns the stored data.
+
+        Everything that can refuse runs before anything changes: a refused write leaves memory and
+        file as they were. The setter may still refuse (hardware says no); it changes nothing then.
+        """
         if self.is_readonly:
             raise ValueRefused(f"{self.uuid} is read-only")
+        if data is None:
+            raise ValueRefused(f"{self.uuid}: no data to set")
         converted = self.convert(data)
         if self.setter is not None:
             self.setter(self, index, converted)
-        with self._lock:
-            self._data[index] = converted
         if self.persist and self.node is not None:
             self.node.persist(f"{self.uuid}_{index}", converted)
+        with self._lock:
+            self._data[index] = converted
         return converted
 
     # -- wire

@@ -44,7 +44,8 @@ def run(
     Example:
       jnt-node run -c examples/helloworldv3.conf --backend sim
     """
-    from .server import BrokerSettings, Server, setup_logging
+    from .logconfig import setup_logging
+    from .server import BrokerSettings, Server
 
     try:
         cfg = JanitooConfig(conf)
@@ -70,6 +71,7 @@ def check_config(conf: Path) -> None:
     Example:
       jnt-node check-config -c examples/helloworldv3.conf
     """
+    from .guard import limits_from_config
     from .netctl import network_settings
     from .scheduler import ManualScheduler
     from .server import load_buses
@@ -78,6 +80,7 @@ def check_config(conf: Path) -> None:
         cfg = JanitooConfig(conf)
         runtimes = load_buses(cfg, ManualScheduler(), lambda s: lambda m: None, threads=False, backend="sim")
         role = network_settings(cfg)
+        limits_from_config(cfg)
     except ConfigError as exc:
         _fail(str(exc))
         return

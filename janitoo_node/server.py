@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.config
 import os
 import signal
 import socket
@@ -18,6 +17,7 @@ from typing import Any
 from janitoo_protocol import (
     ConnectError,
     DiscoveryRequest,
+    Heartbeat,
     HeartbeatDispatch,
     ValueRequest,
 )
@@ -25,6 +25,7 @@ from janitoo_protocol.transport import Envelope, JanitooClient
 
 from .bus import Bus, BusContext, ComponentFactory, InlineWorker, Worker
 from .config import ConfigError, JanitooConfig
+from .guard import Gate, limits_from_config
 from .netctl import NetworkControllerHost, network_settings
 from .nodeman import NodeManager
 from .plugins import bus_factories, component_factories
@@ -62,6 +63,7 @@ class BusRuntime:
         self.manager = manager
         self.worker = worker
         self.client: JanitooClient | None = None
+        self.request_gate: Gate | None = None
 
     @property
     def bus(self) -> Bus:
@@ -141,6 +143,7 @@ class Server:
     ) -> None:
         self.config = JanitooConfig(config_path)
         self.broker = broker or BrokerSettings.from_config(self.config)
+        self.limits = limits_from_config(self.config)
         self.scheduler = Scheduler()
         self.connect_retry = connect_retry
         self.stopping = threading.Event()
@@ -158,9 +161,14 @@ class Server:
             )
 
     def _publisher(self, section: str) -> Callable[[Any], None]:
+        lim = self.limits
+        gate = Gate(f"[{section}] publications", lim.publish_rate, lim.publish_burst, time.monotonic)
+
         def publish(message: Any) -> None:
             client = self._clients.get(section)
-            if client is not None:
+            # Heartbeats are bounded by their period (at least 1 s a node); everything else a node
+            # sends is bounded here, whatever its config or the network tells it.
+            if client is not None and (isinstance(message, Heartbeat) or gate.admit()):
                 client.publish(message)
 
         return publish
@@ -199,6 +207,7 @@ class Server:
             # A crash is seen at once: the broker publishes "the whole controller is OFFLINE" for us.
             will=HeartbeatDispatch(ctrl.controller, -1, "OFFLINE"),
             on_connection_change=reconnected,
+            max_payload=self.limits.max_payload,
         )  # fmt: skip
         self._clients[rt.bus.oid] = client
         rt.client = client
@@ -212,10 +221,28 @@ class Server:
         if self.stopping.is_set():
             return
 
+        lim = self.limits
+        gate = Gate(f"[{rt.bus.oid}] requests", lim.request_rate, lim.request_burst, time.monotonic,
+                    max_pending=lim.max_pending)  # fmt: skip
+        rt.request_gate = gate
+
         def on_request(env: Envelope) -> None:
+            # Admitted before decoding: a flood costs a counter, and the worker's queue stays short, so
+            # heartbeats (which run on the same worker) wait behind max_pending requests at most.
+            if not gate.admit():
+                return
             msg = env.message  # an undecodable one is logged by the envelope and dropped
-            if isinstance(msg, DiscoveryRequest | ValueRequest):
-                rt.worker.submit(lambda: manager.handle(msg))
+            if not isinstance(msg, DiscoveryRequest | ValueRequest):
+                gate.done()
+                return
+
+            def handle() -> None:
+                try:
+                    manager.handle(msg)
+                finally:
+                    gate.done()
+
+            rt.worker.submit(handle)
 
         client.subscribe(client.topics.broadcast_request(), on_request)
         client.subscribe(client.topics._t(f"/nodes/{ctrl.controller:04d}/+/request"), on_request)
@@ -262,22 +289,6 @@ class Server:
             for s, h in previous.items():
                 signal.signal(s, h)
         return 0
-
-
-def setup_logging(cfg: JanitooConfig, verbose: bool = False) -> None:
-    """The config file's logging sections when they work, else one line on stderr and plain logging."""
-    level = logging.DEBUG if verbose else logging.INFO
-    if cfg.parser.has_section("loggers"):
-        try:
-            logging.config.fileConfig(str(cfg.path), disable_existing_loggers=False)
-            if verbose:
-                logging.getLogger().setLevel(logging.DEBUG)
-            return
-        except (OSError, KeyError, ValueError, RuntimeError) as exc:
-            logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s [%(name)s] %(message)s")
-            log.warning("%s: logging sections unusable (%s); logging to stderr", cfg.path, exc)
-            return
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s [%(name)s] %(message)s")
 
 
 def sd_notify(state: str) -> None:

@@ -147,6 +147,10 @@ class Subscription:
         self.close()
 
 
+# Seconds between two log lines about dropped oversized payloads.
+_OVERSIZED_LOG_EVERY = 10.0
+
+
 class JanitooClient:
     """A Janitoo peer on one MQTT connection. Thread-safe; use as a context manager."""
 
@@ -167,6 +171,7 @@ class JanitooClient:
         reconnect_min: float = 0.1,
         reconnect_max: float = 5.0,
         on_connection_change: Callable[[bool], None] | None = None,
+        max_payload: int | None = None,
     ) -> None:
         self.host = host
         self.port = int(port)
@@ -190,6 +195,10 @@ class JanitooClient:
         self._started = False
         self._cids = itertools.count(1)
         self._cid_prefix = _uuid.uuid4().hex[:8]
+        # Payloads longer than this are dropped before anything decodes them (None: no limit).
+        self.max_payload = max_payload
+        self.oversized = 0  # how many were dropped
+        self._oversized_logged_at = -_OVERSIZED_LOG_EVERY
 
         c = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -351,6 +360,9 @@ class JanitooClient:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         topic = msg.topic
         payload = msg.payload
+        if self.max_payload is not None and len(payload) > self.max_payload:
+            self._drop_oversized(topic, len(payload))
+            return
         env = Envelope(topic, payload if type(payload) is bytes else bytes(payload), msg.qos, msg.retain,
                        time.monotonic(), self.topics)  # fmt: skip
         with self._lock:
@@ -367,6 +379,15 @@ class JanitooClient:
                 sub.handler(env)
             except Exception:  # noqa: BLE001 - never raise into paho's network thread
                 log.exception("handler for %s failed on %s", sub.filter, msg.topic)
+
+    def _drop_oversized(self, topic: str, size: int) -> None:
+        self.oversized += 1
+        now = time.monotonic()
+        # One line per period at most: a flood of big payloads must not become a flood of log lines.
+        if now - self._oversized_logged_at >= _OVERSIZED_LOG_EVERY:
+            self._oversized_logged_at = now
+            log.warning("dropped a payload of %d bytes on %.100s (limit %d bytes; %d dropped so far)",
+                        size, topic, self.max_payload, self.oversized)  # fmt: skip
 
     def subscribe(
         self, topic_filter: str, handler: Handler | None = None, *, wait: bool = True, maxsize: int = 0

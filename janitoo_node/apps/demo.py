@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ..broker import EmbeddedBroker, MosquittoBroker, start_local_broker
 from ..config import JanitooConfig
-from ..server import Server, setup_logging
+from ..logconfig import setup_logging
+from ..server import Server
 from .tutorial3 import REPORTING, RINGING, STATES, Change, Tutorial3Bus
 
 CONF_NAME = "helloworldv3.conf"

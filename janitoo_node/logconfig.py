@@ -79,13 +79,13 @@ def setup_logging(cfg: JanitooConfig, verbose: bool = False) -> None:
 
 
 def _basic(level: int) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
-    handler.addFilter(BoundedFields())
+    """Plain logging to stderr, as logging.basicConfig: nothing changes where handlers exist already."""
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.addFilter(BoundedFields())
+        root.addHandler(handler)
     root.setLevel(level)
 
 

@@ -95,6 +95,9 @@ def check_shape(value_type: int, data: object) -> None:
         return
     if isinstance(data, bool) and value_type in _NUMERIC:
         raise ValueRefused(f"{data} is not a number")
+    # int() would truncate 0.5 to 0 (a poll delay of half a second would turn polling off).
+    if isinstance(data, float) and value_type in _INT_RANGES and not data.is_integer():
+        raise ValueRefused(f"{data} is not a whole number")
     if isinstance(data, str):
         check_text(data)
 

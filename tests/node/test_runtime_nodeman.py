@@ -189,7 +189,10 @@ def test_user_set_answers_on_both_routes_with_the_full_value(rig: Rig) -> None:
             {"uuid": "hadd", "genre": 4, "cmd_class": 112, "data": "0001/0001"},
             "hadd is read-only at run time",
         ),
-        ({"uuid": "counter_poll", "genre": 3, "cmd_class": 112, "data": -1}, "poll delay -1 must be 0 (off) or between 1 and 86400 s"),
+        (
+            {"uuid": "counter_poll", "genre": 3, "cmd_class": 112, "data": -1},
+            "poll delay -1 must be 0 (off) or between 1 and 86400 s",
+        ),
     ],
 )
 def test_refused_sets_are_answered_with_the_reason(rig: Rig, kw: dict[str, Any], reason: str) -> None:

@@ -29,6 +29,9 @@ FULL = [
         ["node_boot.py", "--appliance", "--idle", "60"],
     ),
     ("Failover takeover", ["failover.py"]),
+    ("Heartbeats under a 10,000 requests/s flood (with the request ceiling)", ["request_flood.py"]),
+    ("The same flood without the ceiling (baseline)", ["request_flood.py", "--no-ceiling"]),
+    ("Hostile requests through the node (fuzzing)", ["fuzz_requests.py"]),
 ]
 QUICK_ARGS = {
     "client.py": [],
@@ -36,6 +39,8 @@ QUICK_ARGS = {
     "throughput.py": ["--n", "5000"],
     "node_boot.py": ["--runs", "2", "--idle", "3"],
     "failover.py": ["--runs", "2", "--hang-runs", "1"],
+    "request_flood.py": ["--seconds", "4"],
+    "fuzz_requests.py": ["--count", "20000"],
 }
 
 
@@ -59,11 +64,8 @@ def main() -> None:
     for title, cmd in FULL:
         script, *extra = cmd
         if args.quick:
-            extra = (
-                [*extra[:1], *QUICK_ARGS.get(script, [])]
-                if extra[:1] == ["--appliance"]
-                else QUICK_ARGS.get(script, extra)
-            )
+            # Quick arguments come last: argparse keeps the last value of an option given twice.
+            extra = [*extra, *QUICK_ARGS.get(script, [])]
         print(f"## {title}\n", flush=True)
         out = subprocess.run(
             [sys.executable, str(HERE / script), *extra], capture_output=True, text=True, cwd=HERE.parent

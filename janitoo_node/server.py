@@ -276,6 +276,8 @@ class Server:
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
             log.info("signal %s: stopping", signal.Signals(signum).name)
+            # `stopping` ends the connect retries too: a node whose broker is down still stops at once.
+            self.stopping.set()
             done.set()
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}

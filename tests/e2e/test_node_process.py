@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -105,3 +108,24 @@ def test_node_answers_again_after_a_broker_restart(private_broker: MosquittoBrok
         # Re-announced at once after the reconnect, not a heartbeat period later.
         _wait_states(beats, NODES, "ONLINE", timeout=10)
         assert client.get_value("1118/0002", "name", "config").data == "Fake component 2", node.output()
+
+
+def test_sigterm_stops_a_node_whose_broker_is_unreachable(tmp_path: Path) -> None:
+    from janitoo_node.broker import free_port
+
+    conf = fake_conf(tmp_path / "fake.conf", free_port())  # nothing listens there
+    proc = subprocess.Popen([sys.executable, "-m", "janitoo_node.cli", "run", "-c", str(conf)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the node is in its connect-retry loop once it says so
+            if "retrying in" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        # Under systemd a stop must not wait for the kill timeout (the loop used to ignore signals).
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)

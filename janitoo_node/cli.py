@@ -71,19 +71,23 @@ def check_config(conf: Path) -> None:
     Example:
       jnt-node check-config -c examples/helloworldv3.conf
     """
-    from .guard import limits_from_config
     from .netctl import network_settings
     from .scheduler import ManualScheduler
-    from .server import load_buses
+    from .server import load_buses, preflight
 
     try:
         cfg = JanitooConfig(conf)
+        warnings = preflight(cfg)
+        # The config's own backend is checked, then the buses are built on simulated hardware: the
+        # machine that checks a config is not always the Pi that runs it.
+        load_buses(cfg, ManualScheduler(), lambda s: lambda m: None, threads=False)
         runtimes = load_buses(cfg, ManualScheduler(), lambda s: lambda m: None, threads=False, backend="sim")
         role = network_settings(cfg)
-        limits_from_config(cfg)
     except ConfigError as exc:
         _fail(str(exc))
         return
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     for rt in runtimes:
         for node in rt.manager.nodes.values():
             click.echo(f"{node.hadd}  {node.uuid:<30} {node.name}")

@@ -25,6 +25,7 @@ from janitoo_protocol.transport import Envelope, JanitooClient
 
 from .bus import Bus, BusContext, ComponentFactory, InlineWorker, Worker
 from .config import ConfigError, JanitooConfig
+from .configcheck import BACKENDS, config_warnings
 from .guard import Gate, limits_from_config
 from .netctl import NetworkControllerHost, network_settings
 from .nodeman import NodeManager
@@ -54,6 +55,17 @@ class BrokerSettings:
             keepalive=cfg.get_int("system", "broker_keepalive", 60),
             prefix=cfg.get("system", "topic_prefix", "") or "",
         )
+
+
+def preflight(cfg: JanitooConfig) -> list[str]:
+    """The checks `run` and `check-config` share besides building the buses; returns the warnings.
+
+    Raises ConfigError on the first setting that `run` would refuse.
+    """
+    BrokerSettings.from_config(cfg)
+    limits_from_config(cfg)
+    network_settings(cfg)
+    return config_warnings(cfg)
 
 
 class BusRuntime:
@@ -107,6 +119,12 @@ def load_buses(
             raise ConfigError(cfg.path, f"controller {hadd.controller:04d} is already used by [{seen[hadd.controller]}]",
                               section, "hadd")  # fmt: skip
         seen[hadd.controller] = section
+        # The file's value is checked even when overridden (check-config builds on simulated hardware).
+        configured = (cfg.get(section, "backend", "auto") or "auto").strip()
+        if configured not in BACKENDS:
+            raise ConfigError(cfg.path, f"must be one of {', '.join(BACKENDS)}, got {configured!r}", section,
+                              "backend")  # fmt: skip
+        chosen = backend or configured
         worker: Worker | InlineWorker = Worker(section) if threads else InlineWorker()
         ctx = BusContext(
             config=cfg,
@@ -114,7 +132,7 @@ def load_buses(
             scheduler=scheduler,
             worker=worker,
             root=root,
-            backend=backend or cfg.get(section, "backend", "auto") or "auto",
+            backend=chosen,
         )
         try:
             bus = factory(ctx)
@@ -142,6 +160,8 @@ class Server:
         connect_retry: float = 2.0,
     ) -> None:
         self.config = JanitooConfig(config_path)
+        for warning in preflight(self.config):
+            log.warning("%s", warning)
         self.broker = broker or BrokerSettings.from_config(self.config)
         self.limits = limits_from_config(self.config)
         self.scheduler = Scheduler()

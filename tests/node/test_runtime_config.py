@@ -159,3 +159,42 @@ def test_check_config_validates_the_network_section(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "net.conf [network]: is_primary and is_secondary cannot both be true" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("broker_port = 18883", "broker_port = abc"), "[system] broker_port: must be an integer, got 'abc'"),
+        (("[fake]\n", "[fake]\nbackend = simulated\n"), "[fake] backend: must be one of auto, real, sim"),
+        (("heartbeat_count = 3", "heartbeat_count = 3\nmax_payload = 0"), "[system] max_payload: must be"),
+    ],
+    ids=["port", "backend", "ceiling"],
+)
+def test_check_config_refuses_what_run_refuses(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
+    conf = tmp_path / "c.conf"
+    text = (DATA / "original-fake-node.conf").read_text()
+    assert edit[0] in text
+    conf.write_text(text.replace(edit[0], edit[1], 1))
+    for command in ("check-config", "run"):
+        result = subprocess.run(
+            [*_jnt_node(), command, "-c", str(conf)], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 2, (command, result.stderr)
+        assert expected in result.stderr, (command, result.stderr)
+
+
+def test_check_config_warns_of_typos_with_the_closest_name(tmp_path: Path) -> None:
+    conf = tmp_path / "c.conf"
+    text = (DATA / "original-fake-node.conf").read_text()
+    conf.write_text(text.replace("broker_port", "broker_prot", 1).replace("auto_start", "auto_strat", 1))
+    result = subprocess.run(
+        [*_jnt_node(), "check-config", "-c", str(conf)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[system] broker_prot: unknown key; did you mean broker_port?" in result.stderr
+    assert "[fake] auto_strat: unknown key; did you mean auto_start?" in result.stderr
+
+
+def _jnt_node() -> list[str]:
+    exe = shutil.which("jnt-node")
+    return [exe] if exe else [sys.executable, "-m", "janitoo_node.cli"]

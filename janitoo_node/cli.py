@@ -16,6 +16,7 @@ def _fail(message: str) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="janitoo", prog_name="jnt-node", message="%(prog)s %(version)s")
 def main() -> None:
     """Janitoo node runtime: puts a Raspberry Pi's buses and components on a Janitoo network.
 
@@ -29,8 +30,9 @@ def main() -> None:
 @main.command()
 @click.option("-c", "--config", "conf", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The node's config file (the original INI format).")  # fmt: skip
-@click.option("--host", help="Broker host (default: [system] broker_ip).")
-@click.option("--port", type=int, help="Broker port (default: [system] broker_port).")
+@click.option("--host", envvar="JNT_HOST", help="Broker host [env JNT_HOST; default: [system] broker_ip].")
+@click.option("--port", type=click.IntRange(1, 65535), envvar="JNT_PORT",
+              help="Broker port [env JNT_PORT; default: [system] broker_port].")  # fmt: skip
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("/"), show_default=True,
               help="Root of /sys and /proc (a fake tree for simulations).")  # fmt: skip
 @click.option("--backend", type=click.Choice(["auto", "real", "sim"]), help="Override every bus's backend.")
@@ -147,8 +149,11 @@ def install_service(conf: Path, user: str, output: Path | None, to_stdout: bool)
     "--heartbeat", type=float, default=30, show_default=True, help="Heartbeat period of every node (s)."
 )
 @click.option("--poll", type=float, default=30, show_default=True, help="Poll period of every value (s).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Broker host.")
-@click.option("--port", type=int, default=1883, show_default=True, help="Broker port.")
+@click.option(
+    "--host", default="127.0.0.1", envvar="JNT_HOST", show_default=True, help="Broker host [env JNT_HOST]."
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=1883, envvar="JNT_PORT", show_default=True,
+              help="Broker port [env JNT_PORT]; the demo prints its own.")  # fmt: skip
 @click.option("--prefix", default="", help="Topic prefix (default: the original topics).")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def simulate(controllers: int, nodes: int, values: int, first: int, heartbeat: float, poll: float, host: str,
@@ -197,7 +202,7 @@ def simulate(controllers: int, nodes: int, values: int, first: int, heartbeat: f
 def fsm_graph(output: Path | None, fmt: str | None) -> None:
     """Draw the HelloWorld V3 (tutorial3) state machine.
 
-    With graphviz (pip install graphviz, apt-get install graphviz) it renders a picture through the
+    With graphviz (pip install 'janitoo[graph]', apt-get install graphviz) it renders a picture through the
     graph extension of `transitions`; without it, a mermaid stateDiagram (paste it into a Markdown
     file or mermaid.live) or a text table.
 
@@ -208,7 +213,13 @@ def fsm_graph(output: Path | None, fmt: str | None) -> None:
     """
     from .apps import fsmgraph
 
-    fmt = fmt or fsmgraph.default_format()
+    if output is not None and not output.parent.is_dir():
+        _fail(f"cannot write {output}: folder {output.parent} does not exist")
+    if fmt is None:
+        fmt = fsmgraph.default_format()
+        if fmt == "mermaid":
+            click.echo("no graphviz binding installed (pip install 'janitoo[graph]' and apt-get install graphviz "
+                       "for pictures): writing mermaid", err=True)  # fmt: skip
     if fmt in ("mermaid", "text"):
         text = fsmgraph.mermaid() if fmt == "mermaid" else fsmgraph.text()
         if output is None:

@@ -6,7 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from janitoo_node.broker import MosquittoBroker
+from janitoo_node.broker import MosquittoBroker, mosquitto_path
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Most tests talk to a real broker: without one, say so once instead of erroring test by test.
+    if mosquitto_path() is None:
+        pytest.exit(
+            "mosquitto is not installed: apt-get install mosquitto (the tests start their own)", returncode=4
+        )
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -378,3 +380,13 @@ def test_bounded_fields_cut_objects_too() -> None:
     )
     BoundedFields().filter(record)
     assert len(record.getMessage()) < MAX_FIELD + 50
+
+
+def test_the_example_config_logs_each_line_once_to_stderr(clean_logging: None) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "helloworldv3.conf"
+    setup_logging(JanitooConfig(example))
+    root = logging.getLogger()
+    (handler,) = [h for h in root.handlers if isinstance(h, logging.StreamHandler) and h.stream is sys.stderr]
+    # Named loggers pass their records up: one handler on the way, so one line per record.
+    assert logging.getLogger("janitoo").handlers == [] and logging.getLogger("janitoo").propagate
+    assert not any(isinstance(h, logging.FileHandler) for h in root.handlers)

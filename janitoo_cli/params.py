@@ -16,9 +16,14 @@ class HaddType(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Hadd:
         try:
-            return Hadd.parse(value)
+            hadd = Hadd.parse(value)
         except ProtocolError as exc:
             self.fail(exc.reason, param, ctx)
+        # The codec reads wider and negative addresses (the original writes them), but no node has one:
+        # a request to `/nodes/99999/0000/` would only wait for nobody.
+        if not (0 <= hadd.controller <= 9999 and 0 <= hadd.node <= 9999):
+            self.fail(f"invalid hadd {value!r}: each part must be from 0000 to 9999", param, ctx)
+        return hadd
 
 
 class GenreType(click.ParamType):

@@ -188,7 +188,9 @@ def read_password_file(path: str, origin: str) -> str:
     except UnicodeDecodeError:
         lines = None
     if lines is None:
-        raise CliError(f"{where}: not a password file (UTF-8 text, under {MAX_PASSWORD_FILE} bytes)", EXIT_USAGE)
+        raise CliError(
+            f"{where}: not a password file (UTF-8 text, under {MAX_PASSWORD_FILE} bytes)", EXIT_USAGE
+        )
     if not lines or not lines[0]:
         raise CliError(f"{where}: empty (its first line is the password)", EXIT_USAGE)
     return lines[0]
@@ -227,12 +229,15 @@ def resolve(
             origin[name] = str(path)
             continue
         origin[name] = "default"
+
     def rank(name: str) -> int:  # flags 0, environment 1, config file 2
         o = origin[name]
         return 0 if o == "flag" else 1 if o.startswith("JNT_") else 2
 
     # A password file given at a higher level (flag over environment over file) wins over a password.
-    if values.get("password_file") and (values.get("password") is None or rank("password_file") < rank("password")):
+    if values.get("password_file") and (
+        values.get("password") is None or rank("password_file") < rank("password")
+    ):
         values["password"] = read_password_file(values["password_file"], origin["password_file"])
         origin["password"] = origin["password_file"]
     known = {f.name for f in fields(Settings)}

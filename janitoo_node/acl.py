@@ -116,7 +116,11 @@ def network_controller_rules(prefix: str, hadd: Hadd) -> list[Rule]:
 def operator_rules(prefix: str) -> list[Rule]:
     """An operator reads everything and sends requests (discovery, GET and SET share these topics)."""
     t = Topics(prefix)
-    return [Rule(READ, t.everything()), Rule(WRITE, t.broadcast_request()), Rule(WRITE, t._t("/nodes/+/+/request"))]
+    return [
+        Rule(READ, t.everything()),
+        Rule(WRITE, t.broadcast_request()),
+        Rule(WRITE, t._t("/nodes/+/+/request")),
+    ]
 
 
 def viewer_rules(prefix: str) -> list[Rule]:
@@ -243,7 +247,9 @@ def read_passwords(path: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, f"cannot read the passwords file ({getattr(exc, 'strerror', None) or exc})") from None
+        raise ConfigError(
+            path, f"cannot read the passwords file ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
     out: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):

@@ -38,7 +38,9 @@ class BrokerKeys:
     tls: TlsOptions | None
 
 
-def read_password_file(path: Path, where: JanitooConfig | None = None, key: str = "broker_password_file") -> str:
+def read_password_file(
+    path: Path, where: JanitooConfig | None = None, key: str = "broker_password_file"
+) -> str:
     """The password held by `path` (its first line, without the line break); ConfigError when unusable."""
 
     def fail(what: str) -> ConfigError:

@@ -18,7 +18,7 @@ from janitoo_protocol.roles import (
     RoleConfig,
     RoleConfigError,
 )
-from janitoo_protocol.transport import Envelope, JanitooClient
+from janitoo_protocol.transport import Envelope
 
 from .bus import Worker
 from .config import ConfigError, JanitooConfig

@@ -39,8 +39,9 @@ def _name(cn: str) -> x509.Name:
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                          serialization.NoEncryption())  # fmt: skip
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )  # fmt: skip
     )
 
 
@@ -219,7 +220,9 @@ class WatchedProcess:
         self.stop()
 
 
-def run_jnt(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_jnt(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """`jnt ARGS` as a child process (no password on its command line: see `env`)."""
     return subprocess.run(
         [sys.executable, "-m", "janitoo_cli", *args], capture_output=True, text=True, timeout=timeout,

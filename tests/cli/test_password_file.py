@@ -50,7 +50,9 @@ def test_password_file_from_the_config_file(tmp_path: Path) -> None:
     assert resolve({}, {"JNT_CONFIG": str(conf)}).password == "from-conf-file"
 
 
-@pytest.mark.parametrize(("content", "reason"), [(None, "cannot read it"), (b"", "empty"), (b"\xff", "not a password file")])
+@pytest.mark.parametrize(
+    ("content", "reason"), [(None, "cannot read it"), (b"", "empty"), (b"\xff", "not a password file")]
+)
 def test_unusable_password_file_is_one_line(tmp_path: Path, content: bytes | None, reason: str) -> None:
     secret = tmp_path / "pw"
     if content is not None:
@@ -65,7 +67,9 @@ def test_unusable_password_file_is_one_line(tmp_path: Path, content: bytes | Non
 def test_unreadable_password_file_through_the_command(jnt: Jnt, tmp_path: Path) -> None:
     result = jnt("query", "network", "--password-file", str(tmp_path / "missing"), env=_env(tmp_path))
     assert result.exit_code == 2
-    assert one_error_line(result).startswith(f"jnt: error: password file {tmp_path / 'missing'}: cannot read it")
+    assert one_error_line(result).startswith(
+        f"jnt: error: password file {tmp_path / 'missing'}: cannot read it"
+    )
 
 
 def test_help_says_where_the_password_comes_from(jnt: Jnt) -> None:

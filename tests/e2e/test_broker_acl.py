@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from janitoo_node.broker import MosquittoBroker
 from janitoo_node.cli import main as jnt_node
-from janitoo_protocol import Genre, RequestRefused
+from janitoo_protocol import RequestRefused
 from janitoo_protocol.transport import JanitooClient, Subscription
 from tests.brokerkit import RawClient, WatchedProcess, make_readable, public_folder, run_jnt, secure_broker
 from tests.helpers import fake_conf
@@ -62,7 +62,9 @@ def network() -> Iterator[Network]:
         with broker:
             # The node's port is the broker's: rewrite the placeholder port of the configs.
             for conf in (conf_a, conf_b):
-                conf.write_text(conf.read_text().replace("broker_port = 1883", f"broker_port = {broker.port}"))
+                conf.write_text(
+                    conf.read_text().replace("broker_port = 1883", f"broker_port = {broker.port}")
+                )
             with WatchedProcess.node(conf_a) as node:
                 node.wait_for("all buses online")
                 node.wait_for("network controller 1118/0000 starting")

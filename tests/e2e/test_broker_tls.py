@@ -13,7 +13,15 @@ import pytest
 
 from janitoo_node.acl import BrokerUser, password_text
 from janitoo_node.broker import MosquittoBroker
-from tests.brokerkit import Pki, WatchedProcess, make_pki, make_readable, public_folder, run_jnt, secure_broker
+from tests.brokerkit import (
+    Pki,
+    WatchedProcess,
+    make_pki,
+    make_readable,
+    public_folder,
+    run_jnt,
+    secure_broker,
+)
 from tests.helpers import fake_conf
 
 NODE_USER, NODE_PASSWORD = "node-1118", "n0de: with spaces & symbols"
@@ -37,7 +45,9 @@ def tls_broker() -> Iterator[TlsBroker]:
             # mosquitto's own tool, so the test does not depend on our hashing (tested in tests/node/test_acl.py).
             passwd.touch()
             for user, password in ((NODE_USER, NODE_PASSWORD), (OPERATOR, OPERATOR_PASSWORD)):
-                subprocess.run(["mosquitto_passwd", "-b", str(passwd), user, password], check=True, timeout=10)
+                subprocess.run(
+                    ["mosquitto_passwd", "-b", str(passwd), user, password], check=True, timeout=10
+                )
         else:
             users = [BrokerUser(NODE_USER, "node", "test", password=NODE_PASSWORD),
                      BrokerUser(OPERATOR, "operator", "test", password=OPERATOR_PASSWORD)]  # fmt: skip
@@ -58,7 +68,9 @@ def _conf(tmp_path: Path, port: int, pki: Pki, *, password: str = NODE_PASSWORD,
         f"broker_user = {NODE_USER}\nbroker_password_file = {pw}\nbroker_tls_ca = {ca or pki.ca}\n"
         f"broker_tls_cert = {pki.client_cert}\nbroker_tls_key = {pki.client_key}\n"
     )
-    conf = fake_conf(tmp_path / "node.conf", port, heartbeat=5, extra="\n[network]\nis_primary = True\n" if primary else "")
+    conf = fake_conf(
+        tmp_path / "node.conf", port, heartbeat=5, extra="\n[network]\nis_primary = True\n" if primary else ""
+    )
     conf.write_text(conf.read_text().replace("slow_start = 0\n", "slow_start = 0\n" + system, 1))
     return conf
 

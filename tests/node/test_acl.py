@@ -44,12 +44,12 @@ from janitoo_protocol.topics import Topics
 from tests.helpers import fake_conf
 
 # A line written by mosquitto_passwd 2.0.11 (`mosquitto_passwd -b -c FILE alice secret`): our hash must agree.
-MOSQUITTO_PASSWD_LINE = (
-    "alice:$7$101$Y3GvdYVzLz60zSto$CHMeESnA3WJbTWsZ09KtzK7Uigke3fPKVm0RTuE8NKNBSUcN9l6fu14Sq13Bs4Cv+600mTGRscq+88CUhmGNFQ=="
-)
+MOSQUITTO_PASSWD_LINE = "alice:$7$101$Y3GvdYVzLz60zSto$CHMeESnA3WJbTWsZ09KtzK7Uigke3fPKVm0RTuE8NKNBSUcN9l6fu14Sq13Bs4Cv+600mTGRscq+88CUhmGNFQ=="
 
 
-def _conf(tmp_path: Path, name: str, controller: int, *, prefix: str = "", system: str = "", extra: str = "") -> Path:
+def _conf(
+    tmp_path: Path, name: str, controller: int, *, prefix: str = "", system: str = "", extra: str = ""
+) -> Path:
     conf = fake_conf(tmp_path / f"{name}.conf", 1883, controller=controller, prefix=prefix, extra=extra)
     user = f"broker_user = {name}\n" if name else ""
     conf.write_text(conf.read_text().replace("slow_start = 0\n", "slow_start = 0\n" + user + system, 1))
@@ -107,7 +107,10 @@ def test_a_network_controller_may_publish_what_its_controller_publishes(tmp_path
     t = Topics("")
     me = Hadd(225, 0)
     ctl = NetworkController(me, RoleConfig(is_primary=True))
-    out = list(ctl.start(0.0).publish) + [ctl.will(), DiscoveryRequest("request_info_nodes", me, Hadd(300, 0))]
+    out = list(ctl.start(0.0).publish) + [
+        ctl.will(),
+        DiscoveryRequest("request_info_nodes", me, Hadd(300, 0)),
+    ]
     out += list(ctl.tick(100.0).publish)
     assert out
     for message in out:

@@ -32,7 +32,13 @@ def _one_line(exc: pytest.ExceptionInfo[ConfigError]) -> str:
 
 def test_no_broker_keys_means_anonymous_plain_mqtt(tmp_path: Path) -> None:
     keys = broker_keys(_conf(tmp_path, ""))
-    assert (keys.host, keys.port, keys.username, keys.password, keys.tls) == ("127.0.0.1", 1883, None, None, None)
+    assert (keys.host, keys.port, keys.username, keys.password, keys.tls) == (
+        "127.0.0.1",
+        1883,
+        None,
+        None,
+        None,
+    )
 
 
 def test_original_empty_user_and_password_keys_stay_anonymous(tmp_path: Path) -> None:
@@ -71,7 +77,9 @@ def test_password_and_password_file_together_are_refused(tmp_path: Path) -> None
     secret = tmp_path / "pw"
     secret.write_text("x\n")
     with pytest.raises(ConfigError, match="not both"):
-        broker_keys(_conf(tmp_path, f"broker_user = n\nbroker_password = y\nbroker_password_file = {secret}\n"))
+        broker_keys(
+            _conf(tmp_path, f"broker_user = n\nbroker_password = y\nbroker_password_file = {secret}\n")
+        )
 
 
 def test_a_password_without_a_user_is_refused(tmp_path: Path) -> None:
@@ -92,7 +100,9 @@ def test_tls_keys_make_tls_options(tmp_path: Path) -> None:
         (tmp_path / name).write_text("x")
     keys = broker_keys(_conf(tmp_path, f"broker_tls_ca = {tmp_path / 'ca.pem'}\nbroker_tls_cert = "
                                        f"{tmp_path / 'c.pem'}\nbroker_tls_key = {tmp_path / 'c.key'}\n"))  # fmt: skip
-    assert keys.tls == TlsOptions(str(tmp_path / "ca.pem"), str(tmp_path / "c.pem"), str(tmp_path / "c.key"), False)
+    assert keys.tls == TlsOptions(
+        str(tmp_path / "ca.pem"), str(tmp_path / "c.pem"), str(tmp_path / "c.key"), False
+    )
 
 
 def test_broker_tls_alone_uses_the_system_cas_and_checks_host_names(tmp_path: Path) -> None:

@@ -69,6 +69,13 @@ def check_user_name(name: str) -> str:
     return name
 
 
+def check_prefix(prefix: str) -> str:
+    """A prefix that makes one acl word: no MQTT wildcard, no space or control character."""
+    if any(c in "+#" or c.isspace() or not c.isprintable() for c in prefix):
+        raise AclError(f"topic prefix {prefix!r}: no '+', '#', spaces or control characters")
+    return prefix
+
+
 def node_rules(prefix: str, controllers: Iterable[int]) -> list[Rule]:
     """What a node process may do: publish under its own controllers' hadds, answer anyone, hear requests.
 
@@ -147,6 +154,10 @@ def node_user(conf: Path) -> BrokerUser:
         check_user_name(keys.username)
     except AclError as exc:
         raise ConfigError(cfg.path, str(exc), "system", "broker_user") from None
+    try:
+        check_prefix(keys.prefix)
+    except AclError as exc:
+        raise ConfigError(cfg.path, str(exc), "system", "topic_prefix") from None
     rules = node_rules(keys.prefix, controllers)
     role = NODE
     if network_settings(cfg) is not None:
@@ -184,7 +195,7 @@ def build_users(
         if prefix not in config_prefixes:
             config_prefixes.append(prefix)
         add(user)
-    scope = list(prefixes) if prefixes is not None else config_prefixes or [""]
+    scope = [check_prefix(p) for p in prefixes] if prefixes is not None else config_prefixes or [""]
     for name in operators:
         rules = [r for p in scope for r in operator_rules(p)]
         add(BrokerUser(check_user_name(name), OPERATOR, "--operator", rules))
@@ -264,7 +275,7 @@ def read_passwords(path: Path) -> dict[str, str]:
 def write_private(path: Path, text: str, mode: int = 0o640) -> None:
     """Write `text` atomically (temp file, fsync, rename), readable by owner and group only."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

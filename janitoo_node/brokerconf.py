@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +10,6 @@ from pathlib import Path
 from janitoo_protocol.transport import TlsOptions
 
 from .config import ConfigError, JanitooConfig
-
-log = logging.getLogger("janitoo.server")
 
 SECTION = "system"
 # Every key read here, for the config reference (docs/config.md) and its test.

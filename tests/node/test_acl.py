@@ -230,3 +230,15 @@ def test_acl_command_errors_are_one_line(tmp_path: Path, setup: str, expected: s
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("jnt-node: error: ") and expected in lines[0]
+
+
+@pytest.mark.parametrize("prefix", ["two words", "tab\there", "bell\x07"])
+def test_a_prefix_that_would_break_an_acl_line_is_refused(tmp_path: Path, prefix: str) -> None:
+    conf = _conf(tmp_path, "n1", 1118)
+    with pytest.raises(AclError, match="topic prefix"):
+        build_users([conf], ["op"], prefixes=[prefix])
+
+
+def test_operators_get_the_prefixes_asked_for(tmp_path: Path) -> None:
+    users = build_users([_conf(tmp_path, "n1", 1118, prefix="site")], ["op"], prefixes=["site", "lab"])
+    assert {r.topic for r in users[1].rules if r.access == READ} == {"site/#", "lab/#"}

@@ -44,6 +44,9 @@ def cli() -> None:
     Connection and output options can be given here, after the command, as JNT_* environment
     variables, or in ~/.config/janitoo/jnt.conf ([jnt] section), in that order of precedence.
 
+    The broker password is read from JNT_PASSWORD or from a file (--password-file FILE, or
+    JNT_PASSWORD_FILE): no need to type it on a command line, where `ps` shows it to everyone.
+
     \b
     Examples:
       jnt query network                      every node of the network

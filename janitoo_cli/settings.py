@@ -33,6 +33,7 @@ class Settings:
     port: int = 1883
     username: str | None = None
     password: str | None = None
+    password_file: str | None = None
     prefix: str = ""
     timeout: float = 5.0
     format: str = "table"
@@ -127,6 +128,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "port": _port,
     "username": _text,
     "password": _text,
+    "password_file": _path,
     "prefix": _text,
     "timeout": _seconds,
     "format": _format,
@@ -170,6 +172,30 @@ def read_config_file(path: Path, required: bool) -> dict[str, str]:
     return out
 
 
+MAX_PASSWORD_FILE = 4096
+
+
+def read_password_file(path: str, origin: str) -> str:
+    """The first line of a password file; CliError (one line, naming the file) when it is unusable."""
+    where = f"password file {path}" + ("" if origin == "flag" else f" (from {origin})")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_PASSWORD_FILE + 1)
+    except OSError as exc:
+        raise CliError(f"{where}: cannot read it: {exc.strerror or exc}", EXIT_USAGE) from None
+    try:
+        lines = raw.decode("utf-8").splitlines() if len(raw) <= MAX_PASSWORD_FILE else None
+    except UnicodeDecodeError:
+        lines = None
+    if lines is None:
+        raise CliError(
+            f"{where}: not a password file (UTF-8 text, under {MAX_PASSWORD_FILE} bytes)", EXIT_USAGE
+        )
+    if not lines or not lines[0]:
+        raise CliError(f"{where}: empty (its first line is the password)", EXIT_USAGE)
+    return lines[0]
+
+
 def resolve(
     flags: Mapping[str, Any], env: Mapping[str, str], config: str | os.PathLike[str] | None = None
 ) -> Settings:
@@ -203,6 +229,17 @@ def resolve(
             origin[name] = str(path)
             continue
         origin[name] = "default"
+
+    def rank(name: str) -> int:  # flags 0, environment 1, config file 2
+        o = origin[name]
+        return 0 if o == "flag" else 1 if o.startswith("JNT_") else 2
+
+    # A password file given at a higher level (flag over environment over file) wins over a password.
+    if values.get("password_file") and (
+        values.get("password") is None or rank("password_file") < rank("password")
+    ):
+        values["password"] = read_password_file(values["password_file"], origin["password_file"])
+        origin["password"] = origin["password_file"]
     known = {f.name for f in fields(Settings)}
     settings = Settings(**{k: v for k, v in values.items() if k in known})
     settings.origin = origin
@@ -247,7 +284,7 @@ def _remember_hadd(ctx: click.Context, param: click.Parameter, value: Any) -> An
 LEAF_VISIBLE = {"format", "timeout", "host", "port", "prefix"}
 
 COMMON_EPILOG = (
-    "Also accepted here: --username, --password, --tls, --tls-ca, --tls-cert, --tls-key, --tls-insecure, "
+    "Also accepted here: --username, --password, --password-file, --tls, --tls-ca, --tls-cert, --tls-key, --tls-insecure, "
     "--myhadd, --config, --verbose (see 'jnt --help'), and the JNT_* environment variables."
 )
 
@@ -268,7 +305,11 @@ def broker_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--port", metavar="PORT", type=click.IntRange(1, 65535),
                      help="MQTT broker port [env JNT_PORT; default 1883]."),
         click.option("--username", "-u", metavar="USER", help="Broker user name [env JNT_USERNAME]."),
-        click.option("--password", metavar="SECRET", help="Broker password [env JNT_PASSWORD]."),
+        click.option("--password", metavar="SECRET",
+                     help="Broker password [env JNT_PASSWORD]; visible to other users in `ps`: prefer "
+                          "JNT_PASSWORD or --password-file."),
+        click.option("--password-file", metavar="FILE",
+                     help="Read the broker password from FILE's first line [env JNT_PASSWORD_FILE]."),
         click.option("--tls", is_flag=True, default=None,
                      help="Use TLS, checking the broker against the system's CAs [env JNT_TLS]."),
         click.option("--tls-ca", metavar="FILE", help="CA certificate file (implies --tls) [env JNT_TLS_CA]."),

@@ -57,6 +57,7 @@ def run(
             broker.host = host
         if port:
             broker.port = port
+        broker.warn_if_clear()
         server = Server(conf, broker=broker, root=root, backend=backend)
     except ConfigError as exc:
         _fail(str(exc))
@@ -73,16 +74,17 @@ def check_config(conf: Path) -> None:
     Example:
       jnt-node check-config -c examples/helloworldv3.conf
     """
+    from .brokerconf import broker_keys, clear_password_warning
     from .netctl import network_settings
     from .scheduler import ManualScheduler
     from .server import load_buses, preflight
 
     try:
         cfg = JanitooConfig(conf)
+        # The broker keys first: a password or TLS file that `run` could not read fails here too.
+        keys = broker_keys(cfg)
         warnings = preflight(cfg)
-        # The config's own backend is checked, then the buses are built on simulated hardware: the
-        # machine that checks a config is not always the Pi that runs it.
-        load_buses(cfg, ManualScheduler(), lambda s: lambda m: None, threads=False)
+        # Built on simulated hardware: the machine that checks a config is not always the Pi that runs it.
         runtimes = load_buses(cfg, ManualScheduler(), lambda s: lambda m: None, threads=False, backend="sim")
         role = network_settings(cfg)
     except ConfigError as exc:
@@ -97,7 +99,74 @@ def check_config(conf: Path) -> None:
         click.echo(
             f"network controller: {'primary' if role.is_primary else 'secondary'}, priority {role.priority}"
         )
+    tls = "TLS" if keys.tls is not None else "no TLS"
+    click.echo(f"broker: {keys.host}:{keys.port}, {tls}, user {keys.username or '(anonymous)'}")
+    warning = clear_password_warning(keys.host, keys.port, keys.password, keys.tls)
+    if warning is not None:
+        click.echo(f"jnt-node: warning: {warning}", err=True)
     click.echo(f"{conf}: OK")
+
+
+@main.command()
+@click.option("-c", "--config", "confs", required=True, multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A node config (repeat for each node process); its [system] broker_user is its user.")  # fmt: skip
+@click.option("--operator", "operators", multiple=True, metavar="USER",
+              help="A user who reads everything and sends requests (GET/SET); repeatable.")  # fmt: skip
+@click.option("--viewer", "viewers", multiple=True, metavar="USER",
+              help="A user who may only subscribe; repeatable.")  # fmt: skip
+@click.option("--prefix", "prefixes", multiple=True, metavar="PREFIX",
+              help="Topic prefix operators and viewers get [default: every prefix of the configs].")  # fmt: skip
+@click.option("--passwords", "passwords_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Plain user:password lines for operators and viewers (node passwords come from their config).")  # fmt: skip
+@click.option("-o", "--acl-file", "acl_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the mosquitto acl_file here [default: print it].")  # fmt: skip
+@click.option("--password-file", "password_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a mosquitto password_file (hashed, like mosquitto_passwd) for every known password.")  # fmt: skip
+def acl(confs: tuple[Path, ...], operators: tuple[str, ...], viewers: tuple[str, ...],
+        prefixes: tuple[str, ...], passwords_file: Path | None, acl_file: Path | None,
+        password_file: Path | None) -> None:  # fmt: skip
+    """Generate the broker's authorization from node configs: a mosquitto acl_file and password_file.
+
+    Each node process connects as its own user ([system] broker_user) and may publish only under its own
+    controllers' hadds (heartbeats, values) and answer requests; a network controller ([network]
+    is_primary/is_secondary) also speaks on /dhcp/resolv/#. An operator reads everything and sends
+    requests; a viewer only reads. See docs/security.md.
+
+    \b
+    Example:
+      jnt-node acl -c /etc/janitoo/node1.conf -c /etc/janitoo/node2.conf --operator alice --viewer tv \\
+          --passwords people.txt -o /etc/mosquitto/janitoo.acl --password-file /etc/mosquitto/janitoo.passwd
+    """
+    from . import acl as acls
+
+    try:
+        passwords = acls.read_passwords(passwords_file) if passwords_file is not None else None
+        users = acls.build_users(confs, operators, viewers, prefixes or None, passwords)
+        text = acls.acl_text(users)
+        secrets = acls.password_text(users) if password_file is not None else ""
+    except (ConfigError, acls.AclError) as exc:
+        _fail(str(exc))
+        return
+    try:
+        if password_file is not None:
+            acls.write_private(password_file, secrets)
+        if acl_file is not None:
+            acls.write_private(acl_file, text)
+    except OSError as exc:
+        _fail(f"cannot write {exc.filename}: {exc.strerror}")
+    if acl_file is None:
+        click.echo(text, nl=False)
+    for user in users:
+        known = "password set" if user.password is not None else "no password known"
+        click.echo(f"{user.name:<20} {user.role:<18} {known:<18} {user.source}", err=True)
+    missing = [u.name for u in users if u.password is None]
+    if missing:
+        target = password_file or "PASSWORD_FILE"
+        click.echo(f"add the missing passwords with: mosquitto_passwd {target} USER   (for {', '.join(missing)})",
+                   err=True)  # fmt: skip
+    if acl_file is not None:
+        click.echo(f"wrote {acl_file}" + (f" and {password_file}" if password_file else ""), err=True)
 
 
 @main.command("install-service")

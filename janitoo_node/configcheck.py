@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import difflib
 
+from .brokerconf import BROKER_KEYS
 from .config import SYSTEM_DEFAULTS, JanitooConfig, bus_sections
 
 # Every [system] key this runtime reads, and the original's that it accepts and ignores.
-SYSTEM_KEYS = frozenset(SYSTEM_DEFAULTS) | {
-    "topic_prefix",
-    "max_payload",
-    "max_request_rate",
-    "max_request_burst",
-    "max_pending_requests",
-    "max_publish_rate",
-    "max_publish_burst",
-}
+SYSTEM_KEYS = (
+    frozenset(SYSTEM_DEFAULTS)
+    | frozenset(BROKER_KEYS)
+    | {
+        "max_payload",
+        "max_request_rate",
+        "max_request_burst",
+        "max_pending_requests",
+        "max_publish_rate",
+        "max_publish_burst",
+    }
+)
 NETWORK_KEYS = frozenset({
     "is_primary", "is_secondary", "priority", "resolv_heartbeat", "resolv_timeout", "take_back",
     "do_heartbeat_dispatch", "request_retry", "election_step", "listen_timeout", "sync_timeout",

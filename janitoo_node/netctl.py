@@ -18,7 +18,7 @@ from janitoo_protocol.roles import (
     RoleConfig,
     RoleConfigError,
 )
-from janitoo_protocol.transport import Envelope, JanitooClient
+from janitoo_protocol.transport import Envelope
 
 from .bus import Worker
 from .config import ConfigError, JanitooConfig
@@ -99,11 +99,10 @@ class NetworkControllerHost:
         self.worker = Worker(f"netctl-{node.hadd.controller:04d}")
         self._timer: Timer | None = None
         self._running = False
-        self.client = JanitooClient(
-            broker.host, broker.port, keepalive=broker.keepalive, username=broker.username,
-            password=broker.password, prefix=broker.prefix, reply_hadd=node.hadd,
-            will=self.controller.will(), on_connection_change=self._on_connection,
-        )  # fmt: skip
+        # The same broker, credentials and TLS as the process's bus connections.
+        self.client = broker.client(
+            reply_hadd=node.hadd, will=self.controller.will(), on_connection_change=self._on_connection
+        )
         self._add_role_value(node)
 
     def _add_role_value(self, node: Node) -> None:

@@ -21,8 +21,9 @@ from janitoo_protocol import (
     HeartbeatDispatch,
     ValueRequest,
 )
-from janitoo_protocol.transport import Envelope, JanitooClient
+from janitoo_protocol.transport import Envelope, JanitooClient, TlsOptions
 
+from .brokerconf import broker_keys, clear_password_warning
 from .bus import Bus, BusContext, ComponentFactory, InlineWorker, Worker
 from .config import ConfigError, JanitooConfig
 from .configcheck import BACKENDS, config_warnings
@@ -43,18 +44,34 @@ class BrokerSettings:
     password: str | None = None
     keepalive: int = 60
     prefix: str = ""
+    tls: TlsOptions | None = None
 
     @classmethod
     def from_config(cls, cfg: JanitooConfig) -> BrokerSettings:
-        user = cfg.system("broker_user") or None
+        """The `[system]` broker keys; raises ConfigError (one line) for an unreadable password or TLS file."""
+        keys = broker_keys(cfg)
         return cls(
-            host=cfg.system("broker_ip"),
-            port=cfg.get_int("system", "broker_port", 1883),
-            username=user,
-            password=cfg.system("broker_password") or None if user else None,
-            keepalive=cfg.get_int("system", "broker_keepalive", 60),
-            prefix=cfg.get("system", "topic_prefix", "") or "",
+            host=keys.host,
+            port=keys.port,
+            username=keys.username,
+            password=keys.password,
+            keepalive=keys.keepalive,
+            prefix=keys.prefix,
+            tls=keys.tls,
         )
+
+    def warn_if_clear(self) -> None:
+        """One WARNING line when the password would cross the network unencrypted."""
+        warning = clear_password_warning(self.host, self.port, self.password, self.tls)
+        if warning is not None:
+            log.warning("%s", warning)
+
+    def client(self, **kwargs: Any) -> JanitooClient:
+        """A client for this broker (not connected yet); `kwargs` are JanitooClient's other arguments."""
+        return JanitooClient(
+            self.host, self.port, keepalive=self.keepalive, username=self.username, password=self.password,
+            tls=self.tls, prefix=self.prefix, **kwargs,
+        )  # fmt: skip
 
 
 def preflight(cfg: JanitooConfig) -> list[str]:
@@ -205,6 +222,8 @@ class Server:
                 if self.stopping.wait(slow_start):
                     return
             self._start_bus(rt)
+        if self.stopping.is_set():
+            return
         if self.netctl is not None:
             # After the buses, so the network controller's first broadcast finds our own nodes too.
             self.netctl.start(self.stopping)
@@ -221,8 +240,7 @@ class Server:
             if up:  # re-announce every node at once after a broker restart
                 rt.worker.submit(manager.announce)
 
-        client = JanitooClient(
-            b.host, b.port, keepalive=b.keepalive, username=b.username, password=b.password, prefix=b.prefix,
+        client = b.client(
             reply_hadd=ctrl,
             # A crash is seen at once: the broker publishes "the whole controller is OFFLINE" for us.
             will=HeartbeatDispatch(ctrl.controller, -1, "OFFLINE"),

@@ -241,6 +241,9 @@ class JanitooClient:
         """Connect and wait for the broker's answer; raises ConnectError with a one-line reason."""
         if self._started:
             return self
+        # A new attempt after a refused one (a retry loop): wait for this attempt's CONNACK, not the old one.
+        self._connack.clear()
+        self._connack_reason = None
         try:
             self._mqtt.connect(self.host, self.port, self.keepalive)
         except ssl.SSLError as exc:
@@ -302,9 +305,11 @@ class JanitooClient:
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
+            # A refusal of the first CONNACK is connect()'s ConnectError; only a reconnect's is logged here.
+            reconnecting = self._connack.is_set()
             self._connack_reason = str(reason)
             self._connack.set()
-            if self._started and not self._closing:
+            if reconnecting and self._started and not self._closing:
                 # A refusal at a reconnect (e.g. credentials changed): keep trying with back-off.
                 log.error("MQTT broker %s refused the connection: %s", self.broker, reason)
             return

@@ -90,8 +90,8 @@ def check_config(conf: Path) -> None:
     except ConfigError as exc:
         _fail(str(exc))
         return
-    for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+    for line in warnings:
+        click.echo(f"jnt-node: warning: {line}", err=True)
     for rt in runtimes:
         for node in rt.manager.nodes.values():
             click.echo(f"{node.hadd}  {node.uuid:<30} {node.name}")

@@ -94,3 +94,24 @@ def vuuid_option(f: Any) -> Any:
         help="What to ask: request_info_nodes (default), _users, _configs, _systems, _basics, _commands "
              "(or users, configs...), or all. Repeat or comma-separate for several.",
     )(f)  # fmt: skip
+
+
+class TopicFilterType(click.ParamType):
+    """An MQTT topic filter: `#` only as the whole last level, `+` only as a whole level."""
+
+    name = "FILTER"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if not text or len(text.encode()) > 65535 or "\0" in text:
+            self.fail(f"{text!r} is not a topic filter (empty, too long or with a NUL)", param, ctx)
+        levels = text.split("/")
+        for i, level in enumerate(levels):
+            if "#" in level and (level != "#" or i != len(levels) - 1):
+                self.fail(f"{text!r}: '#' must be a whole level, and the last (e.g. '/values/#')", param, ctx)
+            if "+" in level and level != "+":
+                self.fail(f"{text!r}: '+' must be a whole level (e.g. '/nodes/+/request')", param, ctx)
+        return text
+
+
+TOPIC_FILTER = TopicFilterType()

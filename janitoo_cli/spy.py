@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
+import io
 import json
 import logging
 import sys
@@ -34,7 +36,7 @@ from janitoo_protocol.transport import Envelope, JanitooClient
 
 from .errors import EXIT_USAGE, CliError, protocol_errors
 from .interrupt import interruptible
-from .params import GENRE, HADD
+from .params import GENRE, HADD, TOPIC_FILTER
 from .render import Table, color_enabled, echo_tables
 from .settings import COMMON_EPILOG, Settings, get_settings, leaf_options
 
@@ -272,6 +274,19 @@ def raw_line(seen: Seen) -> str:
     return f"{seen.topic} {seen.qos} {payload_text(seen.payload)}"
 
 
+CSV_COLUMNS = ("time", "topic", "qos", "retain", "kind", "hadd", "text")
+
+
+def csv_line(seen: Seen) -> str:
+    """One CSV row (the columns of CSV_COLUMNS), for `--format csv`."""
+    when = _dt.datetime.fromtimestamp(seen.wall).astimezone().isoformat(timespec="milliseconds")
+    hadd = seen.hadd if seen.hadd not in ("-", "*") else ""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow([when, seen.topic, seen.qos, seen.retain, seen.kind, hadd,
+                                                 seen.text])  # fmt: skip
+    return buf.getvalue()
+
+
 def json_line(seen: Seen) -> str:
     when = _dt.datetime.fromtimestamp(seen.wall).astimezone().isoformat(timespec="milliseconds")
     hadd = seen.hadd if seen.hadd not in ("-", "*") else None
@@ -360,7 +375,7 @@ def announce(settings: Settings, topic: str, verbose: bool) -> None:
 
 @click.command(epilog=COMMON_EPILOG)
 @click.option(
-    "--topic", metavar="FILTER", help="MQTT topic filter to listen to [default: everything, <prefix>/#]."
+    "--topic", type=TOPIC_FILTER, help="MQTT topic filter to listen to [default: everything, <prefix>/#]."
 )
 @click.option("--hadd", type=HADD, help="Only messages about or for this node (e.g. 0225/0003).")
 @click.option("--genre", type=GENRE, help="Only messages about values (and requests) of this genre.")
@@ -470,6 +485,10 @@ def run_spy(
         announce(settings, topic_filter, verbose)
         color = color_enabled()
         out = sys.stdout
+        # --format csv: one CSV row per message, after a header (statistics are CSV tables already).
+        as_csv = settings.format == "csv" and not raw and not as_json and stats is None
+        if as_csv:
+            out.write(",".join(CSV_COLUMNS) + "\n")
         started = time.monotonic()
         end = started + duration if duration else None
         next_stats = started + interval if interval and stats is not None else None
@@ -497,7 +516,14 @@ def run_spy(
             if stats is not None:
                 stats.add(seen)
             else:
-                text = raw_line(seen) if raw else json_line(seen) if as_json else line(seen, color)
+                if raw:
+                    text = raw_line(seen)
+                elif as_json:
+                    text = json_line(seen)
+                elif as_csv:
+                    text = csv_line(seen)
+                else:
+                    text = line(seen, color)
                 # One write per line, but a flush only when no message is waiting: a busy network is shown
                 # in batches instead of one system call per line, an idle one at once.
                 out.write(text + "\n")

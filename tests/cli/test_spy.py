@@ -223,3 +223,22 @@ def test_spy_format_json_means_json_lines(jnt: Jnt, retained: FakeNetwork) -> No
     result = spy(jnt, retained, "--format", "json", "--kind", "resolv", "-n", "1")
     doc = json.loads(result.stdout)
     assert (doc["kind"], doc["hadd"], doc["state"], doc["epoch"]) == ("resolv", "0001/0000", "ONLINE", 3)
+
+
+@pytest.mark.parametrize("topic", ["#/bad", "/values/#/x", "/nodes/02+/request", ""])
+def test_spy_refuses_an_invalid_topic_filter_as_a_usage_error(jnt: Jnt, topic: str) -> None:
+    result = jnt("spy", "--topic", topic, "--port", str(free_port()))
+    assert result.exit_code == 2  # before any connection: a usage error, not an internal one (70)
+    assert "--topic" in one_error_line(result)
+
+
+def test_spy_format_csv_is_one_row_per_message(jnt: Jnt, retained: FakeNetwork) -> None:
+    import csv
+
+    result = spy(jnt, retained, "--format", "csv", "-n", str(len(RETAINED)))
+    rows = list(csv.reader(result.stdout.splitlines()))
+    assert rows[0] == ["time", "topic", "qos", "retain", "kind", "hadd", "text"]
+    by_topic = {r[1].removeprefix(retained.prefix): r for r in rows[1:]}
+    assert set(by_topic) == {tail for tail, _ in RETAINED}
+    hb = by_topic["/dhcp/heartbeat/1118/0001"]
+    assert hb[2:6] == ["0", "True", "heartbeat", "1118/0001"] and hb[6].startswith("ONLINE")

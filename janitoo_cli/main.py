@@ -70,17 +70,19 @@ def query() -> None:
     """
 
 
-def map_tables(network: NetworkMap, kinds: list[str], controller: int | None = None) -> list[Table]:
-    """One table per request kind, rows sorted by hadd (then uuid, index)."""
+def map_tables(
+    network: NetworkMap, kinds: list[str], controller: int | None = None, node: Hadd | None = None
+) -> list[Table]:
+    """One table per request kind, rows sorted by hadd (then uuid, index); only `node`'s rows if given."""
     tables = []
     for kind in kinds:
         genre = REQUEST_GENRES[kind]
         if genre is None:
-            rows = [node_record(n) for n in network.node_list(controller)]
-            tables.append(Table(NODE_COLUMNS, rows, kind))
+            nodes = [n for n in network.node_list(controller) if node is None or n.hadd == node]
+            tables.append(Table(NODE_COLUMNS, [node_record(n) for n in nodes], kind))
         else:
-            rows = [value_record(v) for v in network.value_list(genre, controller)]
-            tables.append(Table(VALUE_COLUMNS, rows, kind))
+            values = [v for v in network.value_list(genre, controller) if node is None or v.hadd == node]
+            tables.append(Table(VALUE_COLUMNS, [value_record(v) for v in values], kind))
     return tables
 
 
@@ -122,10 +124,11 @@ def query_network(vuuids: list[str]) -> None:
 @vuuid_option
 @leaf_options
 def query_node(hadd: Hadd, vuuids: list[str]) -> None:
-    """The nodes of one controller, or their values, asked directly to it.
+    """The nodes of one controller, or one node, or their values, asked directly to it.
 
     The request goes to /nodes/<hadd>/request; the controller answers for all its nodes, as the
-    original did. Exits 1 when no node answers.
+    original did. A controller's hadd (NNNN/0000) shows them all, another hadd only that node's rows.
+    Exits 1 when no node answers.
 
     \b
     Examples:
@@ -140,7 +143,9 @@ def query_node(hadd: Hadd, vuuids: list[str]) -> None:
         h.controller == hadd.controller for h in network.values
     ):
         raise CliError(f"no node answered at {hadd} {_where(settings)}", EXIT_FAILED)
-    echo_tables(map_tables(network, vuuids, hadd.controller), settings.format)
+    # The controller answers for all its nodes (as the original did): a component's hadd shows its own rows.
+    only = None if hadd.is_controller else hadd
+    echo_tables(map_tables(network, vuuids, hadd.controller, only), settings.format)
 
 
 def find_value(

@@ -148,10 +148,23 @@ def test_unknown_vuuid_is_a_usage_error(jnt: Jnt, quiet_network: FakeNetwork) ->
 
 def test_query_node_values_of_one_controller(jnt: Jnt, fake_network: FakeNetwork) -> None:
     result = jnt(
-        "query", "node", "--hadd", "1118/0001", "--vuuid", "request_info_configs", *fake_network.args
+        "query", "node", "--hadd", "1118/0000", "--vuuid", "request_info_configs", *fake_network.args
     )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == golden("query-node-configs.txt")
+
+
+def test_query_node_of_a_component_shows_that_node_only(jnt: Jnt, fake_network: FakeNetwork) -> None:
+    for vuuid, golden_name in (("request_info_configs", "query-node-configs.txt"),
+                               ("request_info_nodes", "query-network-nodes.txt")):  # fmt: skip
+        result = jnt("query", "node", "--hadd", "1118/0001", "--vuuid", vuuid, *fake_network.args)
+        assert result.exit_code == 0, result.stderr
+        every = golden(golden_name).splitlines()
+        # The controller's answer, less the rows of its other nodes: header lines and 1118/0001's rows.
+        assert result.stdout.splitlines() == [
+            r for r in every if not r.startswith(("1118/0000", "1118/0002"))
+        ]
+        assert any(r.startswith("1118/0001") for r in result.stdout.splitlines())
 
 
 def test_query_node_nodes(jnt: Jnt, fake_network: FakeNetwork) -> None:

@@ -1,7 +1,8 @@
 """The `rpibasic` bus and `rpibasic.dht`: DHT11/DHT22/AM2302 temperature and humidity.
 
-Backends: the kernel's dht11 IIO driver when it is loaded (any Pi, Pi 5 included), pigpio bit-banging
-otherwise on a Pi, and the simulator. Unlike the original (two full reads per poll, up to 30 s of
+Backends: the kernel's dht11 IIO driver when its overlay is loaded for the component's pin (any Pi,
+Pi 5 included; the device named `dht11@<hex pin>`), pigpio bit-banging otherwise on a Pi 1 to 4 (pigpio
+does not support the BCM2712 of a Pi 5), and the simulator. Unlike the original (two full reads per poll, up to 30 s of
 retries under a lock), one sensor transaction per poll feeds both values: the backend keeps its last
 outcome for `cache_s` seconds, and its retries are bounded to a couple of seconds.
 """
@@ -12,9 +13,9 @@ import logging
 
 from ..bus import Bus, BusContext, Component
 from ..config import ComponentDecl
-from ..hardware.dht import DhtReader, IioDht, PigpioDht, SimDht, check_model, find_iio_dht
+from ..hardware.dht import DhtReader, IioDht, PigpioDht, SimDht, check_model, find_iio_dht, iio_dht_devices
 from ..hardware.errors import HardwareError
-from ..hardware.platform import is_raspberry_pi
+from ..hardware.platform import is_raspberry_pi, is_raspberry_pi_5
 from ..values import Value, make_value, with_companions
 from ._common import FAILED, backend_kind, sim_source, store_then
 
@@ -45,6 +46,7 @@ class DhtComponent(Component):
         self.sim_temperature = sim_source(self, "sim_temperature", "21", f"DHT {decl.section} (sim)")
         self.sim_humidity = sim_source(self, "sim_humidity", "40", f"DHT {decl.section} (sim)")
         self._reader: DhtReader | None = None
+        self._build_failure: tuple[float, HardwareError] | None = None
         self.failure: str | None = None
 
     def create_values(self) -> list[Value]:
@@ -60,7 +62,13 @@ class DhtComponent(Component):
         return [self.pin, self.sensor, *with_companions(self.temperature), *with_companions(self.humidity)]
 
     def _forget_reader(self) -> None:
-        self._reader = None
+        self._build_failure = None
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+
+    def stop(self) -> None:
+        self._forget_reader()
 
     @property
     def kind(self) -> str:
@@ -77,20 +85,39 @@ class DhtComponent(Component):
         if self.kind == "sim":
             return SimDht(self.sim_temperature, self.sim_humidity, model=model, clock=ctx.clock,
                           cache_s=self.cache_s, device=f"DHT{model} GPIO{pin} (sim)")  # fmt: skip
-        index = find_iio_dht(ctx.root)
-        if index is not None:
-            return IioDht(ctx.root, index, clock=ctx.clock, cache_s=self.cache_s)
+        label = f"DHT{model} GPIO{pin}"
+        if find_iio_dht(ctx.root, pin) is not None:
+            # Looked up by pin at each read: the device index may change from one boot to the next.
+            return IioDht(ctx.root, pin=pin, clock=ctx.clock, cache_s=self.cache_s)
+        overlay = f"add dtoverlay=dht11,gpiopin={pin} to /boot/firmware/config.txt and reboot"
+        others = ", ".join(name for _i, name, _p in iio_dht_devices(ctx.root))
+        if others:
+            overlay += f" (dht11 devices found: {others})"
+        if is_raspberry_pi_5(ctx.root):
+            raise HardwareError(label, f"no dht11 IIO device for this pin and pigpio does not run on a Pi 5: {overlay}")
         if is_raspberry_pi(ctx.root):
-            return PigpioDht(pin, model, clock=ctx.clock, cache_s=self.cache_s)
-        raise HardwareError(f"DHT{model} GPIO{pin}", "no dht11 IIO device and not a Raspberry Pi: "
-                            "enable dtoverlay=dht11,gpiopin=<pin> or use backend = sim")  # fmt: skip
+            try:
+                return PigpioDht(pin, model, clock=ctx.clock, cache_s=self.cache_s)
+            except HardwareError as exc:
+                raise HardwareError(label, f"{exc.reason}; or {overlay}") from None
+        raise HardwareError(label, f"no dht11 IIO device and not a Raspberry Pi: {overlay}, or use backend = sim")
 
     def read(self) -> tuple[float, float]:
         """(temperature °C, humidity %), one sensor transaction shared by both values."""
+        now = self.bus.ctx.clock()
         try:
             if self._reader is None:
-                # Built on first use (on the bus worker); retried at the next poll when it failed.
-                self._reader = self.make_reader()
+                # Built on first use (on the bus worker); retried at the next poll when it failed, not by
+                # the second value of the same poll (one daemon connection attempt per poll).
+                failed = self._build_failure
+                if failed is not None and now - failed[0] < self.cache_s:
+                    raise HardwareError(failed[1].device, failed[1].reason)
+                try:
+                    self._reader = self.make_reader()
+                except HardwareError as exc:
+                    self._build_failure = (now, exc)
+                    raise
+                self._build_failure = None
             reading = self._reader.read()
         except HardwareError as exc:
             self.failure = str(exc)

@@ -20,7 +20,7 @@ from ..bus import Bus, BusContext, Component
 from ..config import ComponentDecl, ConfigError
 from ..hardware.blink import BLINK_DELAYS, BLINK_MODES, Blinker, normalize_mode
 from ..hardware.errors import HardwareError
-from ..hardware.gpio import GPIO_KINDS, Edge, GpioBackend, Pull, make_gpio
+from ..hardware.gpio import GPIO_KINDS, Edge, GpioBackend, Pull, make_gpio, parse_chip_setting
 from ..scheduler import Timer
 from ..values import CATALOGUE, Value, ValueRefused, make_value, with_companions
 from ._common import FAILED, store_then
@@ -84,6 +84,11 @@ class GpioBus(Bus):
         if self.kind not in GPIO_KINDS:
             raise ConfigError(ctx.config.path, f"unknown GPIO backend {ctx.backend!r}: expected one of "
                               f"{', '.join(GPIO_KINDS)}", ctx.section, "backend")  # fmt: skip
+        try:
+            # `gpiochip = 4` overrides the header chip found by device-tree compatible (lgpio only).
+            self.chip = parse_chip_setting(self.option("gpiochip"))
+        except ValueError as exc:
+            raise ConfigError(ctx.config.path, str(exc), ctx.section, "gpiochip") from None
         self.gpio: GpioBackend | None = None
         self.gpio_error: str | None = None
 
@@ -93,12 +98,16 @@ class GpioBus(Bus):
 
     def start(self) -> None:
         try:
-            self.gpio = make_gpio(self.kind, self.ctx.root, self.ctx.clock)
+            self.gpio = make_gpio(self.kind, self.ctx.root, self.ctx.clock, self.chip)
         except HardwareError as exc:
             self.gpio_error = str(exc)
-            log.error("[%s] %s: its components stay FAILED", self.ctx.section, exc)
+        except Exception as exc:  # noqa: BLE001 - a library failing to load must not stop the node manager
+            self.gpio_error = f"gpio: {type(exc).__name__}: {exc}"
         else:
             self.gpio_error = None
+            log.info("[%s] GPIO through %s", self.ctx.section, self.gpio.name)
+            return
+        log.error("[%s] %s: the bus and its components are FAILED", self.ctx.section, self.gpio_error)
 
     def check_heartbeat(self) -> str | None:
         return FAILED if self.gpio is None else None
@@ -180,6 +189,8 @@ class GpioComponent(Component):
                 self.setup(gpio, int(pin))
             except (HardwareError, ValueError, TypeError) as exc:
                 error = f"GPIO{pin} cannot be set up: {exc}"
+            except Exception as exc:  # noqa: BLE001 - a library's own exception must not stop the node manager
+                error = f"GPIO{pin} cannot be set up: {type(exc).__name__}: {exc}"
             else:
                 self.pin_in_use = int(pin)
                 self.pin_ready = True

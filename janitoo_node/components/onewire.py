@@ -15,9 +15,9 @@ from pathlib import Path
 from ..bus import Bus, BusContext, Component
 from ..config import ComponentDecl
 from ..hardware.errors import HardwareError
-from ..hardware.onewire import onewire_bus_present, read_ds18b20
+from ..hardware.onewire import check_hexadd, onewire_bus_present, read_ds18b20, sensors_path
 from ..hardware.sim import SimOneWireTree, SimSource
-from ..values import Value, make_value, with_companions
+from ..values import Value, ValueRefused, make_value, with_companions
 from ._common import FAILED, Kind, backend_kind, failed_if_any, sim_source
 
 log = logging.getLogger("janitoo.components.onewire")
@@ -32,6 +32,7 @@ class OneWireMaster:
     def __init__(self, root: Path, kind: Kind, sensors_dir: str = DEFAULT_SENSORS_DIR) -> None:
         self.kind = kind
         self.sensors_dir = sensors_dir or DEFAULT_SENSORS_DIR
+        sensors_path(root, self.sensors_dir)  # HardwareError before anything is created
         self._tmp: Path | None = None
         self.tree: SimOneWireTree | None = None
         self.root = root
@@ -64,7 +65,10 @@ class OneWireMaster:
         return read_ds18b20(self.root, hexadd, self.sensors_dir)
 
     def present(self, hexadd: str) -> bool:
-        return (self.root / self.sensors_dir.strip().lstrip("/") / hexadd).is_dir()
+        try:
+            return (sensors_path(self.root, self.sensors_dir) / check_hexadd(hexadd)).is_dir()
+        except HardwareError:
+            return False
 
     def bus_present(self) -> bool:
         return onewire_bus_present(self.root, self.sensors_dir)
@@ -88,11 +92,22 @@ class OneWireBus(Bus):
 
     def create_values(self) -> list[Value]:
         return [make_value("config_string", f"{self.oid}_sensors_dir", help="The sensor directory", label="dir.",
-                           default=DEFAULT_SENSORS_DIR)]  # fmt: skip
+                           default=DEFAULT_SENSORS_DIR, set=self._sensors_dir_set)]  # fmt: skip
+
+    def _sensors_dir_set(self, value: Value, index: int, data: object) -> None:
+        # Applied at the next start; refused now when it would lead outside /sys.
+        try:
+            sensors_path(self.ctx.root, str(data))
+        except HardwareError as exc:
+            raise ValueRefused(exc.reason) from None
 
     def start(self) -> None:
         sensors_dir = str(self.value(f"{self.oid}_sensors_dir").cached() or DEFAULT_SENSORS_DIR)
-        self.onewire = OneWireMaster(self.ctx.root, self.kind, sensors_dir)
+        try:
+            self.onewire = OneWireMaster(self.ctx.root, self.kind, sensors_dir)
+        except Exception as exc:  # noqa: BLE001 - a bad path or an unwritable sim tree is a FAILED bus
+            log.error("[%s] %s: the bus is FAILED", self.ctx.section, exc)
+            return
         if not self.onewire.bus_present():
             log.error("[%s] %s not found under %s: enable it with dtoverlay=w1-gpio,gpiopin=4",
                       self.ctx.section, sensors_dir, self.onewire.root)  # fmt: skip
@@ -138,8 +153,13 @@ class Ds18b20Component(Component):
             self.master.add_sim(self.address, self.sim)
 
     def _hexadd_set(self, value: Value, index: int, data: object) -> None:
+        hexadd = str(data).strip()
+        try:
+            check_hexadd(hexadd)
+        except HardwareError as exc:
+            raise ValueRefused(exc.reason) from None
         if self.master is not None:
-            self.master.add_sim(str(data).strip(), self.sim)
+            self.master.add_sim(hexadd, self.sim)
 
     def read(self) -> float:
         master = self.master

@@ -7,7 +7,9 @@ high pulse of ~27 µs for a 0 or ~70 µs for a 1.
 Backends, all with the same ``read() -> (temperature °C, humidity %)``:
 
 * ``IioDht``: the kernel's dht11 IIO driver (``dtoverlay=dht11,gpiopin=6``, DHT11 and DHT22 alike),
-  the recommended way on a modern Pi (Pi 5 included);
+  the recommended way on a modern Pi (Pi 5 included). drivers/iio/humidity/dht11.c names the IIO
+  device after its platform device, which the overlay names after its node: ``dht11@<pin in hex>``
+  (``dht11@6``, ``dht11@11`` for GPIO17), so each component finds the device of its own pin;
 * ``PigpioDht``: bit-banged through the pigpio daemon (Pi 4 and earlier);
 * ``SimDht``: scripted readings that go through the same frame codec as the real sensor.
 
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import HardwareError
-from .gpio import connect_pigpio
+from .gpio import acquire_pigpio, release_pigpio
 from .sim import SimSource, special_error
 
 Clock = Callable[[], float]
@@ -34,6 +36,10 @@ DHT_MODELS: tuple[int, ...] = (11, 22, 2302)
 FRAME_BITS = 40
 ONE_THRESHOLD_US = 50  # a high pulse longer than this is a 1 (0 ≈ 27 µs, 1 ≈ 70 µs)
 _RETRIED_ERRNOS = {errno.EIO, errno.ETIMEDOUT, errno.EAGAIN}
+# The sensor needs this long between two start pulses; the kernel keeps a *good* reading this long
+# (DHT11_DATA_VALID_TIME) but sends a new start pulse at once after a failed one.
+SENSOR_REST_S = 2.0
+IIO_NAME = "dht11"
 _TICK_MASK = 0xFFFFFFFF  # pigpio ticks are unsigned 32-bit microseconds and wrap every ~72 min
 
 
@@ -153,19 +159,49 @@ def iio_device_dir(root: Path, device_index: int) -> Path:
     return root / "sys/bus/iio/devices" / f"iio:device{device_index}"
 
 
-def find_iio_dht(root: Path = Path("/")) -> int | None:
-    """The index of the first IIO device named ``dht11`` (the kernel driver's name), or None."""
+def iio_dht_devices(root: Path = Path("/")) -> list[tuple[int, str, int | None]]:
+    """The dht11 IIO devices as (index, name, BCM pin or None), by index.
+
+    The pin comes from the name's unit address (``dht11@11`` is GPIO17); a bare ``dht11`` (a
+    hand-written overlay without ``reg``) has none.
+    """
     base = root / "sys/bus/iio/devices"
+    found: list[tuple[int, str, int | None]] = []
     try:
-        candidates = sorted(base.glob("iio:device*"), key=lambda p: int(p.name[len("iio:device") :] or 0))
-    except (OSError, ValueError):
-        return None
+        candidates = list(base.glob("iio:device*"))
+    except OSError:
+        return []
     for candidate in candidates:
         try:
-            if (candidate / "name").read_text().strip() == "dht11":
-                return int(candidate.name[len("iio:device") :])
+            index = int(candidate.name[len("iio:device") :])
+            name = (candidate / "name").read_text(encoding="ascii").strip()
         except (OSError, ValueError):
             continue
+        device, _, unit = name.partition("@")
+        if device != IIO_NAME:
+            continue
+        try:
+            pin = int(unit, 16) if unit else None
+        except ValueError:
+            pin = None
+        found.append((index, name, pin))
+    return sorted(found)
+
+
+def find_iio_dht(root: Path = Path("/"), pin: int | None = None) -> int | None:
+    """The index of the dht11 IIO device on BCM ``pin`` (any dht11 device when ``pin`` is None), or None.
+
+    A device without a pin in its name is taken only when it is the only dht11 device: with two
+    sensors, guessing would make both components read the same one.
+    """
+    devices = iio_dht_devices(root)
+    if pin is None:
+        return devices[0][0] if devices else None
+    for index, _name, device_pin in devices:
+        if device_pin == pin:
+            return index
+    if len(devices) == 1 and devices[0][2] is None:
+        return devices[0][0]
     return None
 
 
@@ -178,17 +214,19 @@ def read_iio(
     device_index: int = 0,
     *,
     clock: Clock = time.monotonic,
-    retries: int = 3,
-    max_block_s: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+    retries: int = 1,
+    max_block_s: float = 5.0,
+    rest_s: float = SENSOR_REST_S,
     reader: Callable[[Path], str] = _read_text,
 ) -> tuple[float, float]:
     """Read (temperature °C, humidity %) from the kernel dht11 IIO driver (milli-units in sysfs).
 
-    The driver answers EIO or ETIMEDOUT when the sensor's reply was garbled, which is frequent: retry
-    at most ``retries`` times, and not when another try (as long as the last one) would end past
-    ``max_block_s`` measured on ``clock``. No pause between tries: each read already blocks in the
-    kernel for the sensor's transaction.
-    ``reader`` replaces the file read (tests use it to inject errors).
+    The driver answers EIO or ETIMEDOUT when the sensor's reply was garbled, which is frequent. Each
+    failed read was a start pulse, and the kernel sends the next one at once, so a retry first lets
+    the sensor rest ``rest_s`` (a sensor pulsed too early answers garbage again). At most
+    ``retries`` retries, and none that would end past ``max_block_s`` on ``clock``.
+    ``reader`` replaces the file read and ``sleep`` the wait (tests).
     """
     label = f"DHT iio:device{device_index}"
     directory = iio_device_dir(root, device_index)
@@ -208,11 +246,12 @@ def read_iio(
             if exc.errno not in _RETRIED_ERRNOS:
                 raise HardwareError(label, f"read failed: {exc.strerror or exc}") from None
             now = clock()
-            # Another try would block about as long as this one did: only start it if it still fits.
-            if attempts > retries or (now - start) + (now - attempt_start) > max_block_s:
+            # Another try rests, then blocks about as long as this one did: only start it if it fits.
+            if attempts > retries or (now - start) + rest_s + (now - attempt_start) > max_block_s:
                 raise HardwareError(
                     label, f"read failed after {attempts} attempts: {exc.strerror or exc}"
                 ) from None
+            sleep(rest_s)
             continue
         try:
             return int(raw_t) / 1000, int(raw_h) / 1000
@@ -235,6 +274,9 @@ class DhtReader(ABC):
     def _read_sensor(self) -> tuple[float, float]:
         """One real transaction with the sensor."""
 
+    def close(self) -> None:
+        """Release what the reader holds (a daemon connection); reading again afterwards is an error."""
+
     def read(self) -> tuple[float, float]:
         """(temperature °C, humidity %); raises HardwareError when the sensor gave no valid reading."""
         with self._lock:
@@ -252,36 +294,49 @@ class DhtReader(ABC):
 
 
 class IioDht(DhtReader):
-    """The kernel dht11 IIO driver. ``device_index`` None finds the device named ``dht11``."""
+    """The kernel dht11 IIO driver: the device of ``pin`` (``dht11@<hex pin>``), or ``device_index`` when given.
+
+    The device index can change from one boot to the next, so it is looked up at every read.
+    """
 
     def __init__(
         self,
         root: Path = Path("/"),
         device_index: int | None = None,
         *,
+        pin: int | None = None,
         clock: Clock = time.monotonic,
-        retries: int = 3,
-        max_block_s: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+        retries: int = 1,
+        max_block_s: float = 5.0,
         cache_s: float = 2.0,
         reader: Callable[[Path], str] = _read_text,
     ) -> None:
         super().__init__(clock, cache_s)
         self.root = root
         self.device_index = device_index
+        self.pin = pin
         self.retries = retries
         self.max_block_s = max_block_s
+        self._sleep = sleep
         self._reader = reader
 
     def _read_sensor(self) -> tuple[float, float]:
         index = self.device_index
         if index is None:
-            index = find_iio_dht(self.root)
+            index = find_iio_dht(self.root, self.pin)
             if index is None:
-                index = 0
+                where = f"GPIO{self.pin}" if self.pin is not None else "any pin"
+                others = ", ".join(name for _i, name, _p in iio_dht_devices(self.root)) or "none"
+                raise HardwareError(
+                    f"DHT {where}", f"no dht11 IIO device for {where} (found: {others}): "
+                    f"add dtoverlay=dht11,gpiopin={self.pin if self.pin is not None else '<pin>'}"
+                )
         return read_iio(
             self.root,
             index,
             clock=self.clock,
+            sleep=self._sleep,
             retries=self.retries,
             max_block_s=self.max_block_s,
             reader=self._reader,
@@ -297,7 +352,8 @@ class PigpioDht(DhtReader):
     """Bit-bangs a DHT through the pigpio daemon: start pulse, then edges collected by a callback.
 
     The wait for the edges is bounded by ``timeout_s`` (the whole transaction takes ~5 ms).
-    ``sleep`` times the host's start pulse; ``pi`` replaces the daemon connection (tests).
+    ``sleep`` times the host's start pulse; ``pi`` replaces the daemon connection (tests). Without
+    it the reader borrows the process's shared connection, given back by ``close``.
     """
 
     def __init__(
@@ -317,13 +373,22 @@ class PigpioDht(DhtReader):
         self.pin = pin
         self.model = check_model(model)
         self.label = f"DHT{model} GPIO{pin}"
-        self.pi = connect_pigpio(host, port) if pi is None else pi
+        self._owns_pi = pi is None
+        self.pi = acquire_pigpio(host, port or 8888) if pi is None else pi
+        self._closed = False
         self._sleep = sleep
         self.timeout_s = timeout_s
         # DHT11 needs at least 18 ms of start pulse; DHT22/AM2302 want about 1 ms.
         self._start_low_s = 0.018 if model == 11 else 0.002
 
+    def close(self) -> None:
+        if self._owns_pi and not self._closed:
+            release_pigpio(self.pi)
+        self._closed = True
+
     def _read_sensor(self) -> tuple[float, float]:
+        if self._closed:
+            raise HardwareError(self.label, "reader closed")
         edges: list[tuple[int, int]] = []
         pulses = 0
         done = threading.Event()

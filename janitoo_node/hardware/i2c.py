@@ -181,6 +181,12 @@ class I2cBus:
 
 BMP280_ADDRESSES: tuple[int, ...] = (0x76, 0x77)
 BMP280_CHIP_ID = 0x58
+BME280_CHIP_ID = 0x60
+# The chip ids whose temperature and pressure work the BMP280 way: the BMP280's samples (0x56, 0x57)
+# and production parts (0x58), and the BME280 (0x60), often sold as a "BMP280" module, which has the
+# same calibration, control and data registers for T and P (and a humidity channel left unused here).
+# The kernel's bmp280 driver accepts the same ids (drivers/iio/pressure/bmp280-core.c).
+CHIP_NAMES: dict[int, str] = {0x56: "BMP280", 0x57: "BMP280", BMP280_CHIP_ID: "BMP280", BME280_CHIP_ID: "BME280"}
 REG_CALIBRATION = 0x88  # 24 bytes, 0x88..0x9F
 REG_CHIP_ID = 0xD0
 REG_RESET = 0xE0
@@ -283,7 +289,7 @@ def bmp280_measure_time_s(oversampling_t: int, oversampling_p: int) -> float:
 
 
 class Bmp280:
-    """Bosch BMP280 temperature/pressure sensor in forced mode (one measurement per ``read``).
+    """Bosch BMP280 (or BME280) temperature/pressure sensor in forced mode (one measurement per ``read``).
 
     The chip id and calibration are read on the first ``read`` (and again after a failure), so
     building the driver never touches the bus. ``sleep`` waits for the conversion (a few ms);
@@ -313,15 +319,19 @@ class Bmp280:
         )
         self.measure_time_s = bmp280_measure_time_s(oversampling_t, oversampling_p)
         self.calibration: Bmp280Calibration | None = None
+        self.chip: str | None = None  # "BMP280" or "BME280", known after the first read
 
     def _ensure_ready(self) -> Bmp280Calibration:
         if self.calibration is not None:
             return self.calibration
         chip_id = self.bus.read_byte_data(self.address, REG_CHIP_ID)
-        if chip_id != BMP280_CHIP_ID:
+        if chip_id not in CHIP_NAMES:
             raise HardwareError(
-                self.label, f"unexpected chip id {chip_id:#04x} (a BMP280 answers {BMP280_CHIP_ID:#04x})"
+                self.label,
+                f"unexpected chip id {chip_id:#04x} (a BMP280 answers {BMP280_CHIP_ID:#04x}, "
+                f"a BME280 {BME280_CHIP_ID:#04x})",
             )
+        self.chip = CHIP_NAMES[chip_id]
         calibration = Bmp280Calibration.from_bytes(
             self.bus.read_i2c_block_data(self.address, REG_CALIBRATION, 24)
         )

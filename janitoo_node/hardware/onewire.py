@@ -6,9 +6,18 @@ The kernel ``w1_therm`` driver exposes each sensor as ``<sensors_dir>/<hexadd>/w
     72 01 4b 46 7f ff 0e 10 57 t=23125
 
 The first line is the 9-byte scratchpad and the kernel's CRC verdict, the second the same bytes and
-the temperature in millidegrees Celsius. Unlike the original, the power-on value (85.000 °C) and an
-all-zero scratchpad are treated as suspect: they come from a sensor that lost power or never
-converted, not from the room.
+the temperature in millidegrees Celsius (drivers/w1/slaves/w1_therm.c, ``w1_slave_show``). Since
+kernel 5.9 a failed conversion (no presence pulse, a sensor that stopped answering) reads as an
+*empty* file, which is reported as a failed conversion and read again once.
+
+Unlike the original, the power-on value is treated as suspect, told apart the way the kernel's
+``W1_THERM_CHECK_RESULT`` check does it: 85.000 °C *with* the power-on scratchpad (byte 6 = 0x0C,
+which a conversion overwrites with 0x10 minus the low nibble of the reading) is a sensor that lost
+power or never converted; a genuine 85.000 °C reading (byte 6 = 0x10) is kept. An all-zero
+scratchpad is suspect too.
+
+Paths stay inside their root: the sensors directory must lie under ``<root>/sys`` once resolved,
+and an address is a 1-wire id, never a path.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from .errors import HardwareError
 DEFAULT_SENSORS_DIR = "sys/bus/w1/devices"
 DS18B20_FAMILY = "28-"
 POWER_ON_MILLIDEGREES = 85000
+POWER_ON_BYTE6 = 0x0C  # scratchpad byte 6 at power-on; a conversion sets it to 0x10 - (raw & 0x0F)
 
 # Nine bytes, each followed by one space; the kernel prints lowercase but nothing is lost by
 # accepting uppercase too.
@@ -45,8 +55,24 @@ def w1_crc8(data: bytes) -> int:
     return crc
 
 
+class ConversionFailed(HardwareError):
+    """A reading worth one more try: an empty file or a suspect power-on value."""
+
+
+def check_hexadd(hexadd: str) -> str:
+    """Return ``hexadd`` if it is a 1-wire id (``28-00000463b745``), else raise HardwareError (one line)."""
+    if not isinstance(hexadd, str) or not _HEXADD.fullmatch(hexadd):
+        shown = repr(hexadd)[:40]
+        raise HardwareError("DS18B20", f"invalid 1-wire address {shown}: expected e.g. 28-00000463b745")
+    return hexadd
+
+
 def _decode(text: str, device: str) -> tuple[int, bytes]:
     """Return the raw millidegrees and the scratchpad bytes, or raise for a bad or refused file."""
+    if not text.strip():
+        raise ConversionFailed(
+            _label(device), "conversion failed (empty w1_slave): check the wiring, pull-up and power"
+        )
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) < 2:
         raise HardwareError(_label(device), "malformed w1_slave: expected two lines")
@@ -63,31 +89,50 @@ def _decode(text: str, device: str) -> tuple[int, bytes]:
 
 
 def _check_plausible(millidegrees: int, scratchpad: bytes | None, device: str) -> float:
-    if millidegrees == POWER_ON_MILLIDEGREES:
-        raise HardwareError(_label(device), "suspect power-on value 85.000 °C")
+    # Without a scratchpad (the plain temperature file) 85.000 cannot be told apart: suspect.
+    if millidegrees == POWER_ON_MILLIDEGREES and (scratchpad is None or scratchpad[6] == POWER_ON_BYTE6):
+        raise ConversionFailed(_label(device), "suspect power-on value 85.000 °C")
     if millidegrees == 0 and scratchpad is not None and not any(scratchpad):
-        raise HardwareError(_label(device), "suspect power-on value (all-zero scratchpad)")
+        raise ConversionFailed(_label(device), "suspect power-on value (all-zero scratchpad)")
     return millidegrees / 1000
 
 
 def parse_w1_slave(text: str, device: str) -> float:
     """Parse the two-line ``w1_slave`` text into degrees Celsius.
 
-    Raises HardwareError for a ``NO`` CRC, a malformed text, the 85.000 power-on value and a 0
-    reading with an all-zero scratchpad (both "suspect power-on value").
+    Raises HardwareError for a ``NO`` CRC, a malformed text, an empty text (a failed conversion),
+    85.000 with the power-on scratchpad and a 0 reading with an all-zero scratchpad (both "suspect
+    power-on value").
     """
     millidegrees, scratchpad = _decode(text, device)
     return _check_plausible(millidegrees, scratchpad, device)
 
 
+def sensors_path(root: Path, sensors_dir: str) -> Path:
+    """``<root>/<sensors_dir>``, refused (HardwareError, one line) unless it resolves inside ``<root>/sys``.
+
+    The config value is the original's absolute "/sys/bus/w1/devices/": it is re-anchored under root.
+    """
+    text = str(sensors_dir).strip()
+    path = root / text.lstrip("/")
+    allowed = (root / "sys").resolve()
+    if "\x00" in text or not path.resolve().is_relative_to(allowed):
+        raise HardwareError(
+            "1-wire", f"sensors dir {text[:80]!r} is outside {root / 'sys'}: expected e.g. {DEFAULT_SENSORS_DIR}"
+        )
+    return path
+
+
 def _sensors_path(root: Path, sensors_dir: str) -> Path:
-    # The config value is the original's absolute "/sys/bus/w1/devices/": re-anchor it under root.
-    return root / sensors_dir.strip().lstrip("/")
+    return sensors_path(root, sensors_dir)
 
 
 def onewire_bus_present(root: Path = Path("/"), sensors_dir: str = DEFAULT_SENSORS_DIR) -> bool:
     """The 1-wire bus heartbeat: the sensors directory exists (the w1-gpio overlay is loaded)."""
-    return _sensors_path(root, sensors_dir).is_dir()
+    try:
+        return _sensors_path(root, sensors_dir).is_dir()
+    except HardwareError:
+        return False
 
 
 def list_ds18b20(root: Path = Path("/"), sensors_dir: str = DEFAULT_SENSORS_DIR) -> list[str]:
@@ -132,35 +177,41 @@ def read_ds18b20(
 ) -> float:
     """Read one DS18B20 in °C from ``<root>/<sensors_dir>/<hexadd>/w1_slave``.
 
-    Each read of ``w1_slave`` makes the kernel start a new conversion, so a suspect power-on value
-    is simply read again (``retries`` times, once by default) and raised if it repeats.
+    Each read of ``w1_slave`` makes the kernel start a new conversion, so a failed conversion or a
+    suspect power-on value is simply read again (``retries`` times, once by default) and raised if
+    it repeats.
     """
-    if not _HEXADD.fullmatch(hexadd):
-        raise HardwareError(_label(hexadd or "?"), "invalid 1-wire address: expected e.g. 28-00000463b745")
+    check_hexadd(hexadd)
     device_dir = _sensors_path(root, sensors_dir) / hexadd
     attempt = 0
     while True:
         try:
             return _read_once(device_dir, hexadd)
-        except HardwareError as exc:
-            if not exc.reason.startswith("suspect") or attempt >= retries:
+        except ConversionFailed:
+            if attempt >= retries:
                 raise
             attempt += 1
 
 
-def format_w1_slave(celsius: float, *, crc_ok: bool = True) -> str:
+def format_w1_slave(celsius: float, *, crc_ok: bool = True, power_on: bool = False) -> str:
     """Build the ``w1_slave`` text the kernel would print for a DS18B20 at ``celsius``.
 
     The scratchpad holds the temperature in 1/16 °C (12-bit resolution, two's complement, little
-    endian), the alarm bytes, the 12-bit config and a valid CRC, so the simulator goes through the
-    very parser used on real hardware. ``crc_ok=False`` makes the kernel's verdict ``NO``.
+    endian), the alarm bytes, the 12-bit config, byte 6 as a DS18B20 leaves it after a conversion
+    (0x10 minus the reading's low nibble, e.g. ``72 01 4b 46 7f ff 0e 10 57``), 0x10 and a valid CRC,
+    so the simulator goes through the very parser used on real hardware. ``crc_ok=False`` makes the
+    kernel's verdict ``NO``; ``power_on=True`` gives the scratchpad of a sensor that never converted
+    (``50 05 4b 46 7f ff 0c 10 1c``, 85.000 °C).
     """
+    if power_on:
+        celsius = POWER_ON_MILLIDEGREES / 1000
     if not -55.0 <= celsius <= 125.0:
         raise ValueError(f"DS18B20 temperature {celsius} °C out of range -55..125")
     raw = round(celsius * 16)
     scratchpad = bytearray(raw.to_bytes(2, "little", signed=True))
+    byte6 = POWER_ON_BYTE6 if power_on else 0x10 - (raw & 0x0F)
     # TH and TL alarm registers, configuration (12-bit), two reserved bytes, as a real sensor has them.
-    scratchpad += bytes((0x4B, 0x46, 0x7F, 0xFF, 0x0C, 0x10))
+    scratchpad += bytes((0x4B, 0x46, 0x7F, 0xFF, byte6, 0x10))
     crc = w1_crc8(bytes(scratchpad))
     # A transmission error shows as a ninth byte that disagrees with the CRC the kernel computes.
     scratchpad.append(crc if crc_ok else crc ^ 0xFF)

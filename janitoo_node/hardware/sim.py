@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal, TypeAlias
 
 from .errors import HardwareError
-from .onewire import DEFAULT_SENSORS_DIR, format_w1_slave, read_ds18b20
+from .onewire import DEFAULT_SENSORS_DIR, check_hexadd, format_w1_slave, read_ds18b20, sensors_path
 
 SpecialToken: TypeAlias = Literal["fail", "missing", "corrupt"]
 SimToken: TypeAlias = float | SpecialToken
@@ -160,14 +160,17 @@ class SimOneWireTree:
     """A fake ``/sys/bus/w1/devices`` under ``root`` whose ``w1_slave`` files follow SimSources.
 
     ``refresh`` writes each sensor's next reading with ``format_w1_slave``, so ``read_ds18b20`` is
-    exercised unchanged. Token mapping: a number gives a good file, ``fail`` a file whose CRC the
-    kernel refused (``NO``), ``corrupt`` an unparsable file, ``missing`` removes the sensor's directory.
+    exercised unchanged. Token mapping, after what drivers/w1/slaves/w1_therm.c prints: a number
+    gives a good file, ``fail`` an empty file (a failed conversion since kernel 5.9), ``corrupt`` a
+    file whose CRC the kernel refused (``NO``), ``missing`` removes the sensor's directory.
+    Like the real reader, it never writes outside ``<root>/sys``: a sensors dir or an address that
+    would lead elsewhere is refused with a HardwareError.
     """
 
     def __init__(self, root: Path, sensors_dir: str = DEFAULT_SENSORS_DIR) -> None:
         self.root = root
         self.sensors_dir = sensors_dir
-        self.directory = root / sensors_dir.strip().lstrip("/")
+        self.directory = sensors_path(root, sensors_dir)
         self.directory.mkdir(parents=True, exist_ok=True)
         # The real tree always has the bus master next to the sensors; listing must skip it.
         (self.directory / "w1_bus_master1").mkdir(exist_ok=True)
@@ -180,6 +183,7 @@ class SimOneWireTree:
 
     def add(self, hexadd: str, source: SimSource | str | float = "19.5") -> SimSource:
         """Register a sensor and write its first reading."""
+        check_hexadd(hexadd)
         sim = SimSource.coerce(source, device=f"DS18B20 {hexadd}")
         self._sources[hexadd] = sim
         self.refresh(hexadd)
@@ -189,6 +193,7 @@ class SimOneWireTree:
         return self._sources[hexadd]
 
     def remove(self, hexadd: str) -> None:
+        check_hexadd(hexadd)
         self._sources.pop(hexadd, None)
         shutil.rmtree(self.directory / hexadd, ignore_errors=True)
 
@@ -204,7 +209,7 @@ class SimOneWireTree:
         return read_ds18b20(self.root, hexadd, self.sensors_dir)
 
     def _write(self, hexadd: str, token: SimToken) -> None:
-        device_dir = self.directory / hexadd
+        device_dir = self.directory / check_hexadd(hexadd)
         if token == "missing":
             shutil.rmtree(device_dir, ignore_errors=True)
             return
@@ -215,9 +220,9 @@ class SimOneWireTree:
                 raise HardwareError(f"DS18B20 {hexadd}", f"simulated value rejected: {exc}") from None
             self._last[hexadd] = token
         elif token == "fail":
-            text = format_w1_slave(self._last.get(hexadd, 19.5), crc_ok=False)
+            text = ""
         else:
-            text = "ff ff ff :\n"
+            text = format_w1_slave(self._last.get(hexadd, 19.5), crc_ok=False)
         device_dir.mkdir(parents=True, exist_ok=True)
         _atomic_write(device_dir / "w1_slave", text)
 

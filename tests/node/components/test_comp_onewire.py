@@ -70,7 +70,7 @@ def test_a_scripted_sequence_with_fail_and_missing(rig_for: Callable[..., Rig], 
     assert rig.last_data(SENSOR, "temperature") == 19.5
     assert w1_slave.read_text().endswith("t=19500\n")
     assert rig.state(SENSOR) == "ONLINE"
-    assert poll(rig) is None  # CRC NO
+    assert poll(rig) is None  # an empty w1_slave twice: the conversion failed
     assert rig.state(SENSOR) == "FAILED"
     assert poll(rig) == -1.25
     assert rig.state(SENSOR) == "ONLINE"
@@ -78,7 +78,7 @@ def test_a_scripted_sequence_with_fail_and_missing(rig_for: Callable[..., Rig], 
     assert not w1_slave.exists()
     assert rig.state(SENSOR) == "FAILED"
     assert rig.state("0221/0000") == "ONLINE"  # the bus itself is fine
-    assert poll(rig) is None  # 85.000 twice in a row: the power-on value, rejected
+    assert poll(rig) == 85.0  # a genuine 85.000 (byte 6 of the scratchpad says it converted)
     assert poll(rig) == 22.0
     assert rig.state(SENSOR) == "ONLINE"
 
@@ -106,9 +106,40 @@ def test_the_real_backend_reads_the_root_s_sysfs(rig_for: Callable[..., Rig], tm
     rig = rig_for(conf("real"), root=root)
     assert isinstance(rig.bus("rpi1wire"), OneWireBus)
     assert rig.last_data(SENSOR, "temperature") == 23.125
-    (device / "w1_slave").write_text(format_w1_slave(85.0))
+    (device / "w1_slave").write_text(format_w1_slave(0, power_on=True))
     assert poll(rig) is None
     assert rig.state(SENSOR) == "FAILED"
+    (device / "w1_slave").write_text("")  # what kernel 5.9+ shows after a failed conversion
+    rig.take()
+    assert poll(rig) is None
+    assert rig.state(SENSOR) == "FAILED"
+
+
+def test_a_hexadd_that_is_a_path_is_refused_and_writes_nothing(rig_for: Callable[..., Rig], tmp_path: Path) -> None:
+    rig = rig_for(conf())
+    for evil in ("../../../../escaped", "28-00/../../../escaped", ".."):
+        reply = rig.reply(SENSOR, "hexadd", 3, 112, evil)
+        assert "invalid 1-wire address" in reply.value.extra["error"]
+        assert rig.component("rpi1wire", "temperature").value("hexadd").cached() == HEXADD
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "root/escaped").exists()
+    assert poll(rig) == 21.5
+
+
+def test_a_hexadd_in_the_config_that_is_a_path_writes_nothing(rig_for: Callable[..., Rig], tmp_path: Path) -> None:
+    rig = rig_for(conf().replace(f"hexadd_0 = {HEXADD}", "hexadd_0 = ../../../../escaped"))
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "root/escaped").exists()
+    assert rig.state(SENSOR) == "FAILED"
+    assert rig.last_data(SENSOR, "temperature") is None
+
+
+def test_a_sensors_dir_outside_sys_is_refused_on_set_and_at_start(rig_for: Callable[..., Rig], tmp_path: Path) -> None:
+    rig = rig_for(conf())
+    reply = rig.reply("0221/0000", "rpi1wire_sensors_dir", 3, 112, "/sys/../../../../tmp/evil")
+    assert "is outside" in reply.value.extra["error"]
+    configured = rig_for(conf().replace("backend = sim", "backend = sim\nrpi1wire_sensors_dir_0 = ../../../evil"))
+    assert configured.state("0221/0000") == "FAILED"
+    assert configured.state(SENSOR) == "FAILED"
+    assert not (tmp_path / "evil").exists() and not (tmp_path.parent / "evil").exists()
 
 
 def test_without_the_w1_folder_the_bus_and_sensor_are_failed(

@@ -1,8 +1,10 @@
-"""Fixtures for the hardware-layer tests: a hand-driven clock."""
+"""Fixtures for the hardware-layer tests: a hand-driven clock and the stand-in Pi libraries."""
 
 from __future__ import annotations
 
 import pytest
+
+from tests.node.hardware.standins.libs_fixture import standin_libs  # noqa: F401 - a fixture
 
 
 class FakeClock:

@@ -143,7 +143,7 @@ def test_real_backends_without_their_library(backend: Callable[[], Any], library
 
 def test_make_gpio_on_a_pi_without_libraries_names_them_all(tmp_path: Path, clock: Any) -> None:
     root = _pi_root(tmp_path, "Raspberry Pi 4 Model B Rev 1.4")
-    with pytest.raises(HardwareError, match=r"no GPIO library usable \(RPi.GPIO: .*; pigpio: .*; lgpio: "):
+    with pytest.raises(HardwareError, match=r"no GPIO library usable \(lgpio: .*; RPi.GPIO: .*; pigpio: "):
         make_gpio("auto", root, clock)
     pi5 = _pi_root(tmp_path / "pi5", "Raspberry Pi 5 Model B Rev 1.0")
     with pytest.raises(HardwareError, match=r"no GPIO library usable \(lgpio: lgpio is not installed"):

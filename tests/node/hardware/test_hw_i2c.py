@@ -61,10 +61,24 @@ def test_driver_follows_a_scripted_sequence_in_forced_mode() -> None:
 
 
 def test_wrong_chip_id() -> None:
-    sim = SimI2cBus({0x76: SimBmp280(chip_id=0x60)})
+    sim = SimI2cBus({0x76: SimBmp280(chip_id=0x61)})  # a BME680: other registers
     with pytest.raises(HardwareError) as caught:
         Bmp280(I2cBus(1, sim), sleep=_no_sleep).read()
-    assert str(caught.value) == "BMP280 0x76: unexpected chip id 0x60 (a BMP280 answers 0x58)"
+    assert str(caught.value) == (
+        "BMP280 0x76: unexpected chip id 0x61 (a BMP280 answers 0x58, a BME280 0x60)"
+    )
+
+
+@pytest.mark.parametrize(("chip_id", "name"), [(0x60, "BME280"), (0x58, "BMP280"), (0x57, "BMP280")])
+def test_a_bme280_sold_as_bmp280_is_read_for_temperature_and_pressure(chip_id: int, name: str) -> None:
+    # Many "BMP280" modules carry a BME280 (id 0x60): same calibration, control and data registers for
+    # T and P, so the same driver reads it (the kernel's bmp280 driver accepts both ids too).
+    sim = SimI2cBus({0x76: SimBmp280("25.08", "100653", chip_id=chip_id)})
+    driver = Bmp280(I2cBus(1, sim), sleep=_no_sleep)
+    temperature, pressure = driver.read()
+    assert temperature == pytest.approx(25.08, abs=0.01)
+    assert pressure == pytest.approx(100653, abs=1)
+    assert driver.chip == name
 
 
 def test_absent_device() -> None:

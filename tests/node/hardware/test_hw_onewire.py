@@ -69,7 +69,6 @@ def test_all_zero_scratchpad_is_suspect_but_a_real_zero_is_not() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "",
         "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n",
         "garbage\n72 01 4b 46 7f ff 0e 10 57 t=23125\n",
         "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=\n",
@@ -122,16 +121,75 @@ class _FlakyText:
 
 def test_suspect_value_is_retried_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _write_sensor(tmp_path, GOOD)
-    flaky = _FlakyText([format_w1_slave(85.0), GOOD])
+    flaky = _FlakyText([format_w1_slave(0, power_on=True), GOOD])
     monkeypatch.setattr(Path, "read_text", flaky)
     assert read_ds18b20(tmp_path, HEXADD) == 23.125
     assert flaky.calls == 2
 
 
 def test_suspect_value_repeated_raises(tmp_path: Path) -> None:
-    _write_sensor(tmp_path, format_w1_slave(85.0))
+    _write_sensor(tmp_path, format_w1_slave(0, power_on=True))
     with pytest.raises(HardwareError, match="suspect power-on value 85.000"):
         read_ds18b20(tmp_path, HEXADD)
+
+
+# Real files, as drivers/w1/slaves/w1_therm.c prints them: the power-on scratchpad has byte 6 = 0x0c;
+# a conversion leaves 0x10 minus the reading's low nibble there (0x10 for a genuine 85.000).
+POWER_ON = "50 05 4b 46 7f ff 0c 10 1c : crc=1c YES\n50 05 4b 46 7f ff 0c 10 1c t=85000\n"
+
+
+def test_power_on_scratchpad_is_what_the_formatter_writes() -> None:
+    assert format_w1_slave(0, power_on=True) == POWER_ON
+    assert format_w1_slave(23.125).split()[6] == "0e"  # the sample above: 0x10 - 0x2
+
+
+def test_a_genuine_85_degrees_is_kept(tmp_path: Path) -> None:
+    genuine = format_w1_slave(85.0)
+    assert genuine.split()[6] == "10"
+    _write_sensor(tmp_path, genuine)
+    assert read_ds18b20(tmp_path, HEXADD) == 85.0
+    with pytest.raises(HardwareError, match="suspect power-on value 85.000"):
+        parse_w1_slave(POWER_ON, HEXADD)
+
+
+def test_an_empty_w1_slave_is_a_failed_conversion_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Since kernel 5.9 w1_slave_show returns 0 bytes when the conversion failed.
+    with pytest.raises(HardwareError) as caught:
+        parse_w1_slave("", HEXADD)
+    assert caught.value.reason == "conversion failed (empty w1_slave): check the wiring, pull-up and power"
+    _write_sensor(tmp_path, GOOD)
+    flaky = _FlakyText(["", GOOD])
+    monkeypatch.setattr(Path, "read_text", flaky)
+    assert read_ds18b20(tmp_path, HEXADD) == 23.125
+    assert flaky.calls == 2
+
+
+def test_an_empty_w1_slave_twice_is_reported_as_such(tmp_path: Path) -> None:
+    _write_sensor(tmp_path, "")
+    with pytest.raises(HardwareError, match=r"conversion failed \(empty w1_slave\)"):
+        read_ds18b20(tmp_path, HEXADD)
+
+
+@pytest.mark.parametrize(
+    "sensors_dir",
+    ["/sys/bus/w1/devices/../../../../etc", "../../etc", "/etc", "/sys/../tmp", "/"],
+)
+def test_a_sensors_dir_outside_sys_is_refused(tmp_path: Path, sensors_dir: str) -> None:
+    root = tmp_path / "root"
+    _write_sensor(root, GOOD)
+    with pytest.raises(HardwareError) as caught:
+        read_ds18b20(root, HEXADD, sensors_dir)
+    assert "is outside" in str(caught.value) and "\n" not in str(caught.value)
+    assert not onewire_bus_present(root, sensors_dir)
+
+
+@pytest.mark.parametrize("hexadd", ["../../../../etc", "28-abc/../../x", "..", "28-", "28-0000\n"])
+def test_an_address_that_is_a_path_is_refused(tmp_path: Path, hexadd: str) -> None:
+    _write_sensor(tmp_path, GOOD)
+    with pytest.raises(HardwareError, match="invalid 1-wire address"):
+        read_ds18b20(tmp_path, hexadd)
 
 
 def test_list_skips_the_bus_master(tmp_path: Path) -> None:

@@ -125,15 +125,34 @@ def test_onewire_tree_failure_tokens(tmp_path: Path) -> None:
     tree = SimOneWireTree(tmp_path, "/sys/bus/w1/devices/")
     tree.add("28-00000463b745", "20,fail,corrupt,85,missing,22")
     assert read_ds18b20(tmp_path, "28-00000463b745") == 20
+    # fail: the empty file of a failed conversion (kernel 5.9+); corrupt: a CRC the kernel refused.
+    with pytest.raises(HardwareError, match=r"conversion failed \(empty w1_slave\)"):
+        tree.read("28-00000463b745")
     with pytest.raises(HardwareError, match="CRC check failed"):
         tree.read("28-00000463b745")
-    with pytest.raises(HardwareError, match="malformed"):
-        tree.read("28-00000463b745")
-    with pytest.raises(HardwareError, match="suspect power-on value"):
-        tree.read("28-00000463b745")
+    # 85 is a genuine reading: the scratchpad's byte 6 says a conversion happened.
+    assert tree.read("28-00000463b745") == 85.0
     with pytest.raises(HardwareError, match="device not found"):
         tree.read("28-00000463b745")
     assert tree.read("28-00000463b745") == 22
+
+
+@pytest.mark.parametrize("sensors_dir", ["/sys/../../outside", "../../outside", "/tmp/w1"])
+def test_the_sim_tree_refuses_a_sensors_dir_outside_its_root(tmp_path: Path, sensors_dir: str) -> None:
+    root = tmp_path / "root"
+    with pytest.raises(HardwareError, match="is outside"):
+        SimOneWireTree(root, sensors_dir)
+    assert not (tmp_path / "outside").exists() and not (root / "tmp").exists()
+
+
+@pytest.mark.parametrize("hexadd", ["../../../../escaped", "28-1/../../escaped", "..", "/abs"])
+def test_the_sim_tree_never_writes_outside_its_sensors_dir(tmp_path: Path, hexadd: str) -> None:
+    root = tmp_path / "root"
+    tree = SimOneWireTree(root)
+    with pytest.raises(HardwareError, match="invalid 1-wire address"):
+        tree.add(hexadd, "20")
+    assert not (tmp_path / "escaped").exists()
+    assert sorted(p.name for p in tree.directory.iterdir()) == ["w1_bus_master1"]
 
 
 def test_i2c_register_map() -> None:

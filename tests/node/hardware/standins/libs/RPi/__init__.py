@@ -1,0 +1,1 @@
+"""Stand-in for the RPi package (RPi.GPIO 0.7.1)."""

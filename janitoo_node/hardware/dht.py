@@ -282,11 +282,12 @@ class DhtReader(ABC):
         with self._lock:
             now = self.clock()
             if self._at is None or now - self._at >= self.cache_s:
-                self._at = now
                 try:
                     self._reading, self._error = self._read_sensor(), None
                 except HardwareError as exc:
                     self._reading, self._error = None, exc
+                # From the end of the transaction (retries included): the sensor rests from its last pulse.
+                self._at = self.clock()
             if self._error is not None:
                 raise HardwareError(self._error.device, self._error.reason)
             assert self._reading is not None

@@ -13,6 +13,7 @@ from janitoo_node.nodeman import NodeManager
 from janitoo_node.scheduler import ManualScheduler
 from janitoo_node.server import BusRuntime, load_buses
 from janitoo_protocol import Hadd, Heartbeat, Message, ValuePublication, ValueReply, ValueRequest
+from tests.node.hardware.standins.libs_fixture import standin_libs  # noqa: F401 - a fixture
 
 ME = Hadd(9999, 9990)
 SYSTEM = "[system]\nservice = jnt_test\nbroker_ip = 127.0.0.1\nbroker_port = 1883\nslow_start = 0\n\n"

@@ -21,9 +21,13 @@ from janitoo_node.hardware.dht import (
     edges_from_frame,
     encode_frame,
     find_iio_dht,
+    iio_dht_devices,
     read_iio,
 )
 from janitoo_node.hardware.errors import HardwareError
+from janitoo_node.hardware.gpio.pigpio_backend import shared_pigpio_users
+from tests.node.hardware.standins.boards import add_dht11, build_board
+from tests.node.hardware.standins.libs_fixture import StandinLibs
 
 
 def _frame(*first_four: int) -> bytes:
@@ -121,9 +125,36 @@ def test_iio_values(tmp_path: Path) -> None:
 
 def test_iio_negative_and_discovery(tmp_path: Path) -> None:
     _iio(tmp_path, "1", "1", index=0, name="mcp3008")
-    _iio(tmp_path, "-2300\n", "81000\n", index=1)
+    add_dht11(tmp_path, 1, 6, "-2300", "81000")
     assert find_iio_dht(tmp_path) == 1
-    assert IioDht(tmp_path).read() == (-2.3, 81.0)
+    assert find_iio_dht(tmp_path, 6) == 1
+    assert IioDht(tmp_path, pin=6).read() == (-2.3, 81.0)
+
+
+def test_the_kernel_names_the_device_after_its_pin_in_hex(tmp_path: Path) -> None:
+    # dht11.c: iio->name = pdev->name, "dht11@<reg>" with reg = gpiopin, printed in hex.
+    add_dht11(tmp_path, 0, 4, "20000", "30000")
+    add_dht11(tmp_path, 1, 17, "25000", "60000")
+    assert (tmp_path / "sys/bus/iio/devices/iio:device1/name").read_text() == "dht11@11\n"
+    assert iio_dht_devices(tmp_path) == [(0, "dht11@4", 4), (1, "dht11@11", 17)]
+    assert find_iio_dht(tmp_path, 4) == 0
+    assert find_iio_dht(tmp_path, 17) == 1
+    assert find_iio_dht(tmp_path, 6) is None
+    # Two sensors, two readings: each reader reads the device of its own pin.
+    assert IioDht(tmp_path, pin=4).read() == (20.0, 30.0)
+    assert IioDht(tmp_path, pin=17).read() == (25.0, 60.0)
+    with pytest.raises(HardwareError) as caught:
+        IioDht(tmp_path, pin=6).read()
+    assert str(caught.value) == (
+        "DHT GPIO6: no dht11 IIO device for GPIO6 (found: dht11@4, dht11@11): add dtoverlay=dht11,gpiopin=6"
+    )
+
+
+def test_a_bare_dht11_name_is_taken_only_when_alone(tmp_path: Path) -> None:
+    _iio(tmp_path, "21000", "40000", index=0, name="dht11")
+    assert find_iio_dht(tmp_path, 6) == 0
+    add_dht11(tmp_path, 1, 4)
+    assert find_iio_dht(tmp_path, 6) is None
 
 
 def test_iio_missing_device_says_how_to_enable_it(tmp_path: Path) -> None:
@@ -147,7 +178,10 @@ def _failing_reader(clock: Any, errors: list[int], step_s: float) -> Callable[[P
 def test_iio_retries_then_succeeds(tmp_path: Path, clock: Any) -> None:
     _iio(tmp_path, "21000", "40000")
     reader = _failing_reader(clock, [errno.EIO, errno.ETIMEDOUT], 0.1)
-    assert read_iio(tmp_path, clock=clock, retries=3, reader=reader) == (21.0, 40.0)
+    assert read_iio(tmp_path, clock=clock, sleep=clock.advance, retries=3, max_block_s=10, reader=reader) == (
+        21.0,
+        40.0,
+    )
 
 
 def test_iio_retries_are_bounded_in_number(tmp_path: Path, clock: Any) -> None:
@@ -155,7 +189,7 @@ def test_iio_retries_are_bounded_in_number(tmp_path: Path, clock: Any) -> None:
     errors = [errno.EIO] * 10
     reader = _failing_reader(clock, errors, 0.01)
     with pytest.raises(HardwareError, match="read failed after 3 attempts"):
-        read_iio(tmp_path, clock=clock, retries=2, max_block_s=60, reader=reader)
+        read_iio(tmp_path, clock=clock, sleep=clock.advance, retries=2, max_block_s=60, reader=reader)
     assert len(errors) == 7
 
 
@@ -165,8 +199,62 @@ def test_iio_retries_are_bounded_in_time(tmp_path: Path, clock: Any) -> None:
     start = clock.now
     reader = _failing_reader(clock, errors, 0.8)  # each kernel read blocks 0.8 s before failing
     with pytest.raises(HardwareError, match="read failed after 2 attempts: Connection timed out"):
-        read_iio(tmp_path, clock=clock, retries=9, max_block_s=2.0, reader=reader)
-    assert clock.now - start <= 2.0
+        read_iio(tmp_path, clock=clock, sleep=clock.advance, retries=9, max_block_s=5.0, reader=reader)
+    assert clock.now - start <= 5.0
+
+
+class KernelDht11:
+    """The dht11 IIO driver and its sensor, for the read path (drivers/iio/humidity/dht11.c).
+
+    A read returns the cached values while a *good* reading is less than 2 s old (only a successful
+    decode sets the timestamp); otherwise it sends a start pulse. A sensor pulsed again less than
+    2 s after the previous pulse is still busy and answers garbage: EIO. ``noise`` scripts whether a
+    rested sensor's answer is garbled anyway (True = garbled), as happens on a real line.
+    """
+
+    def __init__(self, clock: Any, noise: list[bool], temp: str = "21000", humidity: str = "40000") -> None:
+        self.clock = clock
+        self.noise = noise
+        self.values = {"in_temp_input": temp, "in_humidityrelative_input": humidity}
+        self.starts: list[float] = []
+        self.good_at: float | None = None
+
+    def reader(self, path: Path) -> str:
+        now = self.clock()
+        if self.good_at is not None and now - self.good_at < 2.0:
+            return self.values[path.name]
+        busy = bool(self.starts) and now - self.starts[-1] < 2.0
+        self.starts.append(now)
+        self.clock.advance(0.02)  # the transaction itself
+        garbled = self.noise.pop(0) if self.noise else False
+        if busy or garbled:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        self.good_at = now
+        return self.values[path.name]
+
+
+def test_a_retry_after_eio_lets_the_sensor_rest(tmp_path: Path, clock: Any) -> None:
+    # The kernel caches only good reads: retrying straight after EIO pulses a busy sensor again.
+    _iio(tmp_path, "21000", "40000")
+    kernel = KernelDht11(clock, noise=[True, False])
+    dht = IioDht(tmp_path, 0, clock=clock, sleep=clock.advance, retries=2, reader=kernel.reader)
+    assert dht.read() == (21.0, 40.0)
+    assert len(kernel.starts) == 2
+    assert all(later - earlier >= 2.0 for earlier, later in zip(kernel.starts, kernel.starts[1:], strict=False))
+
+
+def test_a_failed_read_is_not_retried_by_the_next_getter_of_the_same_poll(tmp_path: Path, clock: Any) -> None:
+    _iio(tmp_path, "21000", "40000")
+    kernel = KernelDht11(clock, noise=[True, True, False])
+    dht = IioDht(tmp_path, 0, clock=clock, sleep=clock.advance, retries=1, reader=kernel.reader)
+    with pytest.raises(HardwareError, match="read failed after 2 attempts"):
+        dht.read()  # the temperature getter
+    with pytest.raises(HardwareError, match="read failed after 2 attempts"):
+        dht.read()  # the humidity getter, right after: the cached error, no new start pulse
+    assert len(kernel.starts) == 2
+    clock.advance(2.0)
+    assert dht.read() == (21.0, 40.0)
+    assert all(later - earlier >= 2.0 for earlier, later in zip(kernel.starts, kernel.starts[1:], strict=False))
 
 
 def test_iio_other_errors_are_not_retried(tmp_path: Path, clock: Any) -> None:
@@ -267,6 +355,27 @@ def test_pigpio_dht_reads_a_frame() -> None:
     assert pi.modes == [(6, 1), (6, 0)]
     assert sleeps == [0.002]
     assert pi.callbacks == []  # the edge callback is always cancelled
+
+
+def test_pigpio_dht_borrows_the_shared_connection_and_gives_it_back(
+    tmp_path: Path, standin_libs: StandinLibs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = standin_libs.board(build_board(tmp_path / "board", "pi4"))
+    with pytest.raises(HardwareError, match="pigpio daemon not reachable"):
+        PigpioDht(6, 22)
+    assert capsys.readouterr().out == ""  # no banner per failed connect
+    (root / "run").mkdir()
+    (root / "run/pigpio.pid").write_text("321\n")
+    first, second = PigpioDht(6, 22), PigpioDht(13, 11)
+    pigpio = standin_libs.module("pigpio")
+    assert len(pigpio.connections) == 1 and first.pi is second.pi
+    first.close()
+    first.close()  # twice is harmless
+    assert shared_pigpio_users() == 1
+    second.close()
+    assert pigpio.connections == [] and shared_pigpio_users() == 0
+    with pytest.raises(HardwareError, match="reader closed"):
+        second._read_sensor()
 
 
 def test_pigpio_dht_no_answer_is_bounded() -> None:

@@ -94,13 +94,17 @@ class DhtComponent(Component):
         if others:
             overlay += f" (dht11 devices found: {others})"
         if is_raspberry_pi_5(ctx.root):
-            raise HardwareError(label, f"no dht11 IIO device for this pin and pigpio does not run on a Pi 5: {overlay}")
+            raise HardwareError(
+                label, f"no dht11 IIO device for this pin and pigpio does not run on a Pi 5: {overlay}"
+            )
         if is_raspberry_pi(ctx.root):
             try:
                 return PigpioDht(pin, model, clock=ctx.clock, cache_s=self.cache_s)
             except HardwareError as exc:
                 raise HardwareError(label, f"{exc.reason}; or {overlay}") from None
-        raise HardwareError(label, f"no dht11 IIO device and not a Raspberry Pi: {overlay}, or use backend = sim")
+        raise HardwareError(
+            label, f"no dht11 IIO device and not a Raspberry Pi: {overlay}, or use backend = sim"
+        )
 
     def read(self) -> tuple[float, float]:
         """(temperature °C, humidity %), one sensor transaction shared by both values."""

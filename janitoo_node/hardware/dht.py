@@ -274,7 +274,7 @@ class DhtReader(ABC):
     def _read_sensor(self) -> tuple[float, float]:
         """One real transaction with the sensor."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most readers hold nothing
         """Release what the reader holds (a daemon connection); reading again afterwards is an error."""
 
     def read(self) -> tuple[float, float]:
@@ -330,8 +330,9 @@ class IioDht(DhtReader):
                 where = f"GPIO{self.pin}" if self.pin is not None else "any pin"
                 others = ", ".join(name for _i, name, _p in iio_dht_devices(self.root)) or "none"
                 raise HardwareError(
-                    f"DHT {where}", f"no dht11 IIO device for {where} (found: {others}): "
-                    f"add dtoverlay=dht11,gpiopin={self.pin if self.pin is not None else '<pin>'}"
+                    f"DHT {where}",
+                    f"no dht11 IIO device for {where} (found: {others}): "
+                    f"add dtoverlay=dht11,gpiopin={self.pin if self.pin is not None else '<pin>'}",
                 )
         return read_iio(
             self.root,

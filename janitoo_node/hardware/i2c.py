@@ -186,7 +186,12 @@ BME280_CHIP_ID = 0x60
 # and production parts (0x58), and the BME280 (0x60), often sold as a "BMP280" module, which has the
 # same calibration, control and data registers for T and P (and a humidity channel left unused here).
 # The kernel's bmp280 driver accepts the same ids (drivers/iio/pressure/bmp280-core.c).
-CHIP_NAMES: dict[int, str] = {0x56: "BMP280", 0x57: "BMP280", BMP280_CHIP_ID: "BMP280", BME280_CHIP_ID: "BME280"}
+CHIP_NAMES: dict[int, str] = {
+    0x56: "BMP280",
+    0x57: "BMP280",
+    BMP280_CHIP_ID: "BMP280",
+    BME280_CHIP_ID: "BME280",
+}
 REG_CALIBRATION = 0x88  # 24 bytes, 0x88..0x9F
 REG_CHIP_ID = 0xD0
 REG_RESET = 0xE0

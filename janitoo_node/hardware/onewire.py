@@ -118,7 +118,8 @@ def sensors_path(root: Path, sensors_dir: str) -> Path:
     allowed = (root / "sys").resolve()
     if "\x00" in text or not path.resolve().is_relative_to(allowed):
         raise HardwareError(
-            "1-wire", f"sensors dir {text[:80]!r} is outside {root / 'sys'}: expected e.g. {DEFAULT_SENSORS_DIR}"
+            "1-wire",
+            f"sensors dir {text[:80]!r} is outside {root / 'sys'}: expected e.g. {DEFAULT_SENSORS_DIR}",
         )
     return path
 

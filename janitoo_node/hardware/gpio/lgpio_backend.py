@@ -35,8 +35,9 @@ def import_lgpio() -> Any:
         except OSError:
             cwd = "(a deleted directory)"
         raise BackendUnusable(
-            "gpio", f"lgpio cannot create its notification FIFO in the working directory {cwd} "
-            f"({exc.strerror or exc}): run from a writable directory (the unit's WorkingDirectory)"
+            "gpio",
+            f"lgpio cannot create its notification FIFO in the working directory {cwd} "
+            f"({exc.strerror or exc}): run from a writable directory (the unit's WorkingDirectory)",
         ) from None
 
 

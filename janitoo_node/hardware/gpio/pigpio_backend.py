@@ -51,8 +51,9 @@ def acquire_pigpio(host: str | None = None, port: int = DEFAULT_PORT, module: An
             with contextlib.suppress(Exception):
                 pi.stop()
             raise BackendUnusable(
-                "gpio", f"pigpio daemon not reachable at {key[0]}:{key[1]}: start it with "
-                "'sudo systemctl start pigpiod' (it does not support the Pi 5)"
+                "gpio",
+                f"pigpio daemon not reachable at {key[0]}:{key[1]}: start it with "
+                "'sudo systemctl start pigpiod' (it does not support the Pi 5)",
             )
         _shared[key] = [pi, 1]
         return pi

@@ -111,7 +111,10 @@ def test_a_library_raising_anything_at_load_makes_the_bus_failed(
     rig = rig_for(GPIO.format(backend="real", extra=""), root=tmp_path)
     assert rig.heartbeats("0230/0000") == ["FAILED"]
     bus = rig.bus("rpigpio")
-    assert isinstance(bus, GpioBus) and bus.gpio_error == "gpio: PermissionError: [Errno 13] Permission denied: '/dev/gpiomem'"
+    assert (
+        isinstance(bus, GpioBus)
+        and bus.gpio_error == "gpio: PermissionError: [Errno 13] Permission denied: '/dev/gpiomem'"
+    )
 
 
 def test_the_gpiochip_setting_picks_the_chip(

@@ -115,7 +115,9 @@ def test_the_real_backend_reads_the_root_s_sysfs(rig_for: Callable[..., Rig], tm
     assert rig.state(SENSOR) == "FAILED"
 
 
-def test_a_hexadd_that_is_a_path_is_refused_and_writes_nothing(rig_for: Callable[..., Rig], tmp_path: Path) -> None:
+def test_a_hexadd_that_is_a_path_is_refused_and_writes_nothing(
+    rig_for: Callable[..., Rig], tmp_path: Path
+) -> None:
     rig = rig_for(conf())
     for evil in ("../../../../escaped", "28-00/../../../escaped", ".."):
         reply = rig.reply(SENSOR, "hexadd", 3, 112, evil)
@@ -125,18 +127,24 @@ def test_a_hexadd_that_is_a_path_is_refused_and_writes_nothing(rig_for: Callable
     assert poll(rig) == 21.5
 
 
-def test_a_hexadd_in_the_config_that_is_a_path_writes_nothing(rig_for: Callable[..., Rig], tmp_path: Path) -> None:
+def test_a_hexadd_in_the_config_that_is_a_path_writes_nothing(
+    rig_for: Callable[..., Rig], tmp_path: Path
+) -> None:
     rig = rig_for(conf().replace(f"hexadd_0 = {HEXADD}", "hexadd_0 = ../../../../escaped"))
     assert not (tmp_path / "escaped").exists() and not (tmp_path / "root/escaped").exists()
     assert rig.state(SENSOR) == "FAILED"
     assert rig.last_data(SENSOR, "temperature") is None
 
 
-def test_a_sensors_dir_outside_sys_is_refused_on_set_and_at_start(rig_for: Callable[..., Rig], tmp_path: Path) -> None:
+def test_a_sensors_dir_outside_sys_is_refused_on_set_and_at_start(
+    rig_for: Callable[..., Rig], tmp_path: Path
+) -> None:
     rig = rig_for(conf())
     reply = rig.reply("0221/0000", "rpi1wire_sensors_dir", 3, 112, "/sys/../../../../tmp/evil")
     assert "is outside" in reply.value.extra["error"]
-    configured = rig_for(conf().replace("backend = sim", "backend = sim\nrpi1wire_sensors_dir_0 = ../../../evil"))
+    configured = rig_for(
+        conf().replace("backend = sim", "backend = sim\nrpi1wire_sensors_dir_0 = ../../../evil")
+    )
     assert configured.state("0221/0000") == "FAILED"
     assert configured.state(SENSOR) == "FAILED"
     assert not (tmp_path / "evil").exists() and not (tmp_path.parent / "evil").exists()

@@ -40,7 +40,9 @@ from tests.node.hardware.standins.libs_fixture import StandinLibs
         ("pc", False, False),
     ],
 )
-def test_board_and_soc_family_from_the_device_tree(tmp_path: Path, name: str, pi: bool, bcm2712: bool) -> None:
+def test_board_and_soc_family_from_the_device_tree(
+    tmp_path: Path, name: str, pi: bool, bcm2712: bool
+) -> None:
     root = build_board(tmp_path, name)
     assert is_raspberry_pi(root) is pi
     assert is_raspberry_pi_5(root) is bcm2712
@@ -87,7 +89,9 @@ def _edges(gpio: Any, pin: int) -> list[tuple[int, bool]]:
 
 
 @pytest.mark.parametrize("name", ["pi3", "pi4", "pi5", "pi5-6.6.20", "pi5-renumbered", "cm5", "pi500"])
-def test_lgpio_comes_first_and_claims_the_header_chip(tmp_path: Path, standin_libs: StandinLibs, name: str) -> None:
+def test_lgpio_comes_first_and_claims_the_header_chip(
+    tmp_path: Path, standin_libs: StandinLibs, name: str
+) -> None:
     root = standin_libs.board(build_board(tmp_path / "board", name))
     gpio = make_gpio("auto", root)
     assert isinstance(gpio, FallbackGpio) and gpio.name == "lgpio"
@@ -110,7 +114,10 @@ def test_a_gpiochip_setting_overrides_discovery(tmp_path: Path, standin_libs: St
 
 
 def test_lgpio_without_a_writable_working_directory_is_one_line(
-    tmp_path: Path, standin_libs: StandinLibs, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    standin_libs: StandinLibs,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # `import lgpio` creates its FIFO in the working directory: under a unit running in / it fails.
     root = standin_libs.board(build_board(tmp_path / "board", "pi5"))
@@ -121,7 +128,9 @@ def test_lgpio_without_a_writable_working_directory_is_one_line(
     with pytest.raises(HardwareError) as caught:
         make_gpio("real", root)
     message = str(caught.value)
-    assert message.startswith("gpio: no GPIO library usable (lgpio: lgpio cannot create its notification FIFO")
+    assert message.startswith(
+        "gpio: no GPIO library usable (lgpio: lgpio cannot create its notification FIFO"
+    )
     assert "working directory" in message and "\n" not in message
     assert "RPi.GPIO" not in message  # never tried on a BCM2712 board
     with pytest.raises(BackendUnusable, match="notification FIFO"):
@@ -180,7 +189,10 @@ def test_rpigpio_edges_work_on_a_6_1_kernel(
 
 
 def test_no_library_can_do_edges_is_one_line_naming_each(
-    tmp_path: Path, standin_libs: StandinLibs, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    standin_libs: StandinLibs,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     root = standin_libs.board(build_board(tmp_path / "board", "pi3"))
     _without_lgpio(monkeypatch, tmp_path)
@@ -221,9 +233,7 @@ def test_pigpio_without_its_daemon_is_quiet(
     assert shared_pigpio_users() == 0
 
 
-def test_rpigpio_on_a_pi5_fails_at_setup_and_is_not_tried(
-    tmp_path: Path, standin_libs: StandinLibs
-) -> None:
+def test_rpigpio_on_a_pi5_fails_at_setup_and_is_not_tried(tmp_path: Path, standin_libs: StandinLibs) -> None:
     from janitoo_node.hardware.gpio import RPiGpioBackend
 
     root = standin_libs.board(build_board(tmp_path / "board", "cm5"))

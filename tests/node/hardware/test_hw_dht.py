@@ -240,7 +240,9 @@ def test_a_retry_after_eio_lets_the_sensor_rest(tmp_path: Path, clock: Any) -> N
     dht = IioDht(tmp_path, 0, clock=clock, sleep=clock.advance, retries=2, reader=kernel.reader)
     assert dht.read() == (21.0, 40.0)
     assert len(kernel.starts) == 2
-    assert all(later - earlier >= 2.0 for earlier, later in zip(kernel.starts, kernel.starts[1:], strict=False))
+    assert all(
+        later - earlier >= 2.0 for earlier, later in zip(kernel.starts, kernel.starts[1:], strict=False)
+    )
 
 
 def test_a_failed_read_is_not_retried_by_the_next_getter_of_the_same_poll(tmp_path: Path, clock: Any) -> None:
@@ -254,7 +256,9 @@ def test_a_failed_read_is_not_retried_by_the_next_getter_of_the_same_poll(tmp_pa
     assert len(kernel.starts) == 2
     clock.advance(2.0)
     assert dht.read() == (21.0, 40.0)
-    assert all(later - earlier >= 2.0 for earlier, later in zip(kernel.starts, kernel.starts[1:], strict=False))
+    assert all(
+        later - earlier >= 2.0 for earlier, later in zip(kernel.starts, kernel.starts[1:], strict=False)
+    )
 
 
 def test_iio_other_errors_are_not_retried(tmp_path: Path, clock: Any) -> None:

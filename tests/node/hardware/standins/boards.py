@@ -54,18 +54,24 @@ _BRCMSTB = "brcm,brcmstb-gpio"
 BOARDS: dict[str, BoardSpec] = {
     # A Pi 3 B+ on a 6.1 kernel (Bookworm before March 2024): sysfs numbers from 0, RPi.GPIO edges work.
     "pi3-6.1": BoardSpec(
-        "pi3-6.1", "Raspberry Pi 3 Model B Plus Rev 1.3", ("raspberrypi,3-model-b-plus", "brcm,bcm2837"),
+        "pi3-6.1",
+        "Raspberry Pi 3 Model B Plus Rev 1.3",
+        ("raspberrypi,3-model-b-plus", "brcm,bcm2837"),
         "6.1.21-v8+",
         (Chip(0, _BCM2835, "soc/3f200000.gpio", 0, 54), Chip(1, _FIRMWARE, "soc/firmware/gpio", 504, 8)),
     ),
     # The same Pi 3 on 6.6: sysfs numbers from 512, RPi.GPIO's edge detection fails.
     "pi3": BoardSpec(
-        "pi3", "Raspberry Pi 3 Model B Plus Rev 1.3", ("raspberrypi,3-model-b-plus", "brcm,bcm2837"),
+        "pi3",
+        "Raspberry Pi 3 Model B Plus Rev 1.3",
+        ("raspberrypi,3-model-b-plus", "brcm,bcm2837"),
         "6.6.51+rpt-rpi-v8",
         (Chip(0, _BCM2835, "soc/3f200000.gpio", 512, 54), Chip(1, _FIRMWARE, "soc/firmware/gpio", 566, 8)),
     ),
     "pi4": BoardSpec(
-        "pi4", "Raspberry Pi 4 Model B Rev 1.4", ("raspberrypi,4-model-b", "brcm,bcm2711"),
+        "pi4",
+        "Raspberry Pi 4 Model B Rev 1.4",
+        ("raspberrypi,4-model-b", "brcm,bcm2711"),
         "6.6.51+rpt-rpi-v8",
         (
             Chip(0, "brcm,bcm2711-gpio", "soc/fe200000.gpio", 512, 58),
@@ -74,7 +80,9 @@ BOARDS: dict[str, BoardSpec] = {
     ),
     # A Pi 5 on an early 6.6 kernel: the header is gpiochip4; gpiochip0 is a SoC chip (wrong to guess).
     "pi5-6.6.20": BoardSpec(
-        "pi5-6.6.20", "Raspberry Pi 5 Model B Rev 1.0", ("raspberrypi,5-model-b", "brcm,bcm2712"),
+        "pi5-6.6.20",
+        "Raspberry Pi 5 Model B Rev 1.0",
+        ("raspberrypi,5-model-b", "brcm,bcm2712"),
         "6.6.20+rpt-rpi-2712",
         (
             Chip(0, _BRCMSTB, "soc/107d508500.gpio", 512, 32),
@@ -86,7 +94,9 @@ BOARDS: dict[str, BoardSpec] = {
     ),
     # A Pi 5 on a current kernel: RP1 on gpiochip0, the SoC chips on 10-13, /dev/gpiochip4 a link to 0.
     "pi5": BoardSpec(
-        "pi5", "Raspberry Pi 5 Model B Rev 1.0", ("raspberrypi,5-model-b", "brcm,bcm2712"),
+        "pi5",
+        "Raspberry Pi 5 Model B Rev 1.0",
+        ("raspberrypi,5-model-b", "brcm,bcm2712"),
         "6.12.25+rpt-rpi-2712",
         (
             Chip(0, _RP1, "axi/1000120000.pcie/1f000d0000.gpio", 569, 54),
@@ -100,7 +110,9 @@ BOARDS: dict[str, BoardSpec] = {
     # A numbering where gpiochip4 exists but is a SoC chip (the renumbering of raspberrypi/linux#6144):
     # the old "gpiochip4 when it exists" guess drives the wrong lines; only the compatible tells.
     "pi5-renumbered": BoardSpec(
-        "pi5-renumbered", "Raspberry Pi 5 Model B Rev 1.0", ("raspberrypi,5-model-b", "brcm,bcm2712"),
+        "pi5-renumbered",
+        "Raspberry Pi 5 Model B Rev 1.0",
+        ("raspberrypi,5-model-b", "brcm,bcm2712"),
         "6.6.31+rpt-rpi-2712",
         (
             Chip(0, _RP1, "axi/1000120000.pcie/1f000d0000.gpio", 569, 54),
@@ -112,13 +124,18 @@ BOARDS: dict[str, BoardSpec] = {
     ),
     # Compute Module 5 and Pi 500: the same SoC, model strings without "Raspberry Pi 5".
     "cm5": BoardSpec(
-        "cm5", "Raspberry Pi Compute Module 5 Rev 1.0",
-        ("raspberrypi,5-compute-module", "brcm,bcm2712"), "6.12.25+rpt-rpi-2712",
+        "cm5",
+        "Raspberry Pi Compute Module 5 Rev 1.0",
+        ("raspberrypi,5-compute-module", "brcm,bcm2712"),
+        "6.12.25+rpt-rpi-2712",
         (Chip(0, _RP1, "axi/1000120000.pcie/1f000d0000.gpio", 569, 54),),
         {"gpiochip4": "gpiochip0"},
     ),
     "pi500": BoardSpec(
-        "pi500", "Raspberry Pi 500 Rev 1.0", ("raspberrypi,500", "brcm,bcm2712"), "6.12.25+rpt-rpi-2712",
+        "pi500",
+        "Raspberry Pi 500 Rev 1.0",
+        ("raspberrypi,500", "brcm,bcm2712"),
+        "6.12.25+rpt-rpi-2712",
         (Chip(0, _RP1, "axi/1000120000.pcie/1f000d0000.gpio", 569, 54),),
         {"gpiochip4": "gpiochip0"},
     ),
@@ -195,7 +212,9 @@ def build_board(
     lines = ["root:x:0:", "janitoo:x:999:"]
     lines += [f"{group}:x:{990 - i}:{','.join(members)}" for i, (group, members) in enumerate(groups.items())]
     (etc / "group").write_text("\n".join(lines) + "\n")
-    (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\njanitoo:x:999:999::/var/lib/janitoo:/usr/sbin/nologin\n")
+    (etc / "passwd").write_text(
+        "root:x:0:0:root:/root:/bin/bash\njanitoo:x:999:999::/var/lib/janitoo:/usr/sbin/nologin\n"
+    )
     return root
 
 

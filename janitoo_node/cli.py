@@ -168,6 +168,56 @@ def acl(confs: tuple[Path, ...], operators: tuple[str, ...], viewers: tuple[str,
     if acl_file is not None:
         click.echo(f"wrote {acl_file}" + (f" and {password_file}" if password_file else ""), err=True)
 
+def _config_needs(cfg: JanitooConfig) -> list[str]:
+    """What a config's auto-started buses need from the hardware, in hardware-check's words."""
+    needs: list[str] = []
+    for section in cfg.buses():
+        if not cfg.get_bool(section, "auto_start", True) or (cfg.get(section, "backend") or "auto") == "sim":
+            continue
+        needs += {"rpigpio": ["gpio"], "rpi1wire": ["1-wire"], "rpii2c": ["i2c"]}.get(section, [])
+        for decl in cfg.components(section):
+            pin = cfg.get(decl.section, "pin_0")
+            if decl.entry == "rpibasic.dht" and pin is not None and pin.strip().isdigit():
+                needs.append(f"dht:{int(pin)}")
+    return needs
+
+
+@main.command("hardware-check")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("/"), show_default=True,
+              help="Root of /proc, /sys, /dev and /etc (a fixture tree in tests).")  # fmt: skip
+@click.option(
+    "--user", default="janitoo", show_default=True, help="The service user whose groups are checked."
+)
+@click.option("-c", "--config", "conf", type=click.Path(dir_okay=False, path_type=Path),
+              help="A node config: what its buses use becomes required.")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def hardware_check(root: Path, user: str, conf: Path | None, fmt: str) -> None:
+    """Check what this machine offers the node: board, kernel, GPIO libraries, gpiochip, 1-wire, IIO, I2C
+    and the service user's groups. Each line is OK or says what to do; exits 1 when something needed is
+    missing.
+
+    \b
+    Example:
+      jnt-node hardware-check
+      jnt-node hardware-check -c /etc/janitoo/jnt_tutorial.conf --format json
+    """
+    import json
+
+    from .hardware.check import run_checks
+
+    needs: list[str] = []
+    if conf is not None:
+        try:
+            needs = _config_needs(JanitooConfig(conf))
+        except ConfigError as exc:
+            _fail(str(exc))
+    report = run_checks(root, user, needs=needs)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.table(), nl=False)
+    sys.exit(0 if report.ok else 1)
+
 
 @main.command("install-service")
 @click.option("-c", "--config", "conf", required=True, type=click.Path(dir_okay=False, path_type=Path))

@@ -203,6 +203,10 @@ def build_board(
     elif i2c_buses:
         for bus_number in i2c_buses:
             (dev / f"i2c-{bus_number}").write_text("")
+    for node in dev.iterdir():
+        if not node.is_symlink():
+            # udev (raspberrypi-sys-mods' rules) makes them root:gpio, root:i2c, root:video 0660.
+            node.chmod(0o660)
     if w1:
         (root / "sys/bus/w1/devices/w1_bus_master1").mkdir(parents=True, exist_ok=True)
     etc = root / "etc"

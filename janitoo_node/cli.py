@@ -60,9 +60,14 @@ def run(
         broker.warn_if_clear()
         server = Server(conf, broker=broker, root=root, backend=backend)
     except ConfigError as exc:
+        _fail(str(exc))  # exit status 2: the unit's RestartPreventExitStatus
+        return
+    try:
+        code = server.run()
+    except ConfigError as exc:
         _fail(str(exc))
         return
-    sys.exit(server.run())
+    sys.exit(code)
 
 
 @main.command("check-config")
@@ -228,6 +233,10 @@ def hardware_check(root: Path, user: str, conf: Path | None, fmt: str) -> None:
 def install_service(conf: Path, user: str, output: Path | None, to_stdout: bool) -> None:
     """Write a systemd unit that runs CONFIG (Type=notify, Restart=on-failure, dedicated user).
 
+    The unit runs in a writable /run/<service> (lgpio needs one), with the gpio, i2c, spi and video
+    groups that exist on this machine, and may rewrite files only in the config's directory. Create the
+    user first: sudo useradd --system --home-dir /var/lib/janitoo --shell /usr/sbin/nologin janitoo.
+
     \b
     Example:
       sudo jnt-node install-service -c /etc/janitoo/jnt_tutorial.conf
@@ -241,7 +250,11 @@ def install_service(conf: Path, user: str, output: Path | None, to_stdout: bool)
         _fail(str(exc))
         return
     service = cfg.system("service")
-    unit = systemd_unit(conf.resolve(), service, user)
+    try:
+        unit = systemd_unit(conf.resolve(), service, user)
+    except ValueError as exc:
+        _fail(f"{conf}: {exc}")
+        return
     if to_stdout:
         click.echo(unit, nl=False)
         return

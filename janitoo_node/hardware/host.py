@@ -93,6 +93,9 @@ def run_vcgencmd(
     stderr = (result.stderr or "").strip()
     if result.returncode != 0 or stderr:
         detail = stderr.splitlines()[0] if stderr else f"exit status {result.returncode}"
+        if "vchiq" in detail.lower():
+            # "failed to open vchiq instance": /dev/vchiq is root:video 0660.
+            detail += " (the service user needs the video group: sudo usermod -aG video <user>)"
         raise HardwareError("vcgencmd", f"{shown} failed: {detail}")
     return (result.stdout or "").strip()
 

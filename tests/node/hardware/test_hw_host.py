@@ -154,6 +154,18 @@ def test_vcgencmd_error_on_a_pi(tmp_path: Path) -> None:
         cpu.temperature()
 
 
+def test_vcgencmd_without_the_video_group_says_so(tmp_path: Path) -> None:
+    # What vcgencmd prints when /dev/vchiq (root:video 0660) cannot be opened.
+    runner = FakeRunner({"measure_volts core": (255, "", "failed to open vchiq instance\n")})
+    cpu = HostCpu(_pi_root(tmp_path), "real", runner=runner)
+    with pytest.raises(HardwareError) as caught:
+        cpu.voltage()
+    assert str(caught.value) == (
+        "vcgencmd: measure_volts core failed: failed to open vchiq instance "
+        "(the service user needs the video group: sudo usermod -aG video <user>)"
+    )
+
+
 def test_fake_root_on_a_pc_never_reads_the_real_machine(tmp_path: Path) -> None:
     runner = FakeRunner(PI_ANSWERS)
     cpu = HostCpu(tmp_path, "real", runner=runner)

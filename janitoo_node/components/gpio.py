@@ -110,7 +110,8 @@ class GpioBus(Bus):
         log.error("[%s] %s: the bus and its components are FAILED", self.ctx.section, self.gpio_error)
 
     def check_heartbeat(self) -> str | None:
-        return FAILED if self.gpio is None else None
+        # A fallback that ran out of libraries at run time leaves a failure behind.
+        return FAILED if self.gpio is None or getattr(self.gpio, "failure", None) is not None else None
 
     def stop(self) -> None:
         gpio, self.gpio = self.gpio, None

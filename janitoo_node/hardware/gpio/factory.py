@@ -52,6 +52,7 @@ class FallbackGpio(GpioBackend):
         self.reasons: list[tuple[str, str]] = []
         self._outputs: dict[int, bool] = {}
         self._inputs: dict[int, tuple[Pull, Edge, int, EdgeCallback | None]] = {}
+        self.failure: HardwareError | None = None
         self.current: GpioBackend = self._open_next(replay=False)
 
     @property
@@ -92,13 +93,21 @@ class FallbackGpio(GpioBackend):
     def _switch(self, failure: BackendUnusable) -> None:
         old = self.current
         self.reasons.append((old.name, failure.reason))
+        # The old library lets its pins go first: its clean-up would undo the new library's set-up.
         with contextlib.suppress(Exception):
             old.close()
-        self.current = self._open_next(replay=True)
+        try:
+            self.current = self._open_next(replay=True)
+        except HardwareError as exc:
+            # Nothing left: every later call fails with this one line (the bus shows FAILED).
+            self.failure = exc
+            raise
         log.warning("GPIO: %s; falling back to %s", failure, self.current.name)
 
     def _attempt(self, action: Callable[[GpioBackend], Any]) -> Any:
         while True:
+            if self.failure is not None:
+                raise HardwareError(self.failure.device, self.failure.reason)
             try:
                 return action(self.current)
             except BackendUnusable as exc:
@@ -127,7 +136,8 @@ class FallbackGpio(GpioBackend):
     def close(self) -> None:
         self._outputs.clear()
         self._inputs.clear()
-        self.current.close()
+        if self.failure is None:
+            self.current.close()
 
 
 def make_gpio(

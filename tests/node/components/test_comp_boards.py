@@ -99,6 +99,17 @@ def test_without_a_writable_working_directory_the_gpio_bus_is_failed_not_silent(
     assert any("the bus and its components are FAILED" in line and "\n" not in line for line in errors)
 
 
+def test_a_pir_no_library_can_serve_makes_the_bus_failed_with_the_reason(
+    rig_for: Callable[..., Rig], tmp_path: Path, standin_libs: StandinLibs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Pi 3 on 6.6 without lgpio and without pigpiod: RPi.GPIO loads, then cannot do the PIR's edges.
+    root = standin_libs.board(build_board(tmp_path / "board", "pi3"))
+    _gone_cwd(monkeypatch, tmp_path)
+    rig = rig_for(GPIO.format(backend="auto", extra=""), root=root)
+    assert rig.state("0230/0000") == "FAILED"
+    assert rig.state("0230/0002") == "FAILED"
+
+
 def test_a_library_raising_anything_at_load_makes_the_bus_failed(
     rig_for: Callable[..., Rig], tmp_path: Path, standin_libs: StandinLibs, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -205,6 +205,10 @@ def test_no_library_can_do_edges_is_one_line_naming_each(
     assert "RPi.GPIO: RPi.GPIO cannot detect edges here (Failed to add edge detection" in message
     assert "pigpio: pigpio daemon not reachable" in message
     assert capsys.readouterr().out == ""  # pigpio's banner is not printed
+    assert isinstance(gpio, FallbackGpio) and gpio.failure is not None
+    with pytest.raises(HardwareError, match="no GPIO library usable"):
+        gpio.setup_output(19)  # the same one line afterwards, no half-closed library behind it
+    gpio.close()
 
 
 def test_the_pigpio_connection_is_shared_and_stopped_by_the_last_user(

@@ -144,6 +144,29 @@ def test_lgpio_cannot_open_a_missing_chip(tmp_path: Path, standin_libs: StandinL
     assert "can not open gpiochip" in caught.value.reason and "gpiochip = <n>" in caught.value.reason
 
 
+def test_lgpio_refused_on_an_existing_chip_names_the_gpio_group(
+    tmp_path: Path, standin_libs: StandinLibs
+) -> None:
+    root = standin_libs.board(build_board(tmp_path / "board", "pi4"))
+    lgpio = standin_libs.module("lgpio")
+
+    class Refusing:
+        """lgpio as a user outside the gpio group sees it: the chip exists, opening it fails."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(lgpio, name)
+
+        def gpiochip_open(self, chip: int) -> int:
+            raise lgpio.error("can not open gpiochip")
+
+    with pytest.raises(BackendUnusable) as caught:
+        LgpioBackend(root=root, module=Refusing())
+    assert caught.value.reason == (
+        "lgpio cannot open /dev/gpiochip0: can not open gpiochip; "
+        "add the service user to the gpio group (sudo usermod -aG gpio <user>)"
+    )
+
+
 def _without_lgpio(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     gone = tmp_path / "gone"
     gone.mkdir()

@@ -159,7 +159,10 @@ def test_default_gpiochip(tmp_path: Path) -> None:
     assert default_gpiochip(_pi_root(tmp_path / "pi4", "Raspberry Pi 4 Model B")) == 0
 
 
-# --- the real backends' wiring, against stand-in libraries ------------------------------------
+# --- the real backends' wiring, against recording fakes -----------------------------------------
+# These fakes only record calls, to check each backend maps pulls, edges and levels to the library's
+# own constants and signatures. How the real libraries *behave* on each board (what fails where) is
+# modelled by the stand-ins of standins/libs and tested in test_hw_boards.py.
 
 
 class FakeRPiGPIO:

@@ -20,7 +20,8 @@ from ..bus import Bus, BusContext, Component
 from ..config import ComponentDecl, ConfigError
 from ..hardware.blink import BLINK_DELAYS, BLINK_MODES, Blinker, normalize_mode
 from ..hardware.errors import HardwareError
-from ..hardware.gpio import GPIO_KINDS, Edge, GpioBackend, Pull, make_gpio, parse_chip_setting
+from ..hardware.gpio import GPIO_LIBRARIES, Edge, GpioBackend, Pull, make_gpio, parse_chip_setting
+from ..hardware.platform import BACKEND_CHOICES
 from ..scheduler import Timer
 from ..values import CATALOGUE, Value, ValueRefused, make_value, with_companions
 from ._common import FAILED, store_then
@@ -81,9 +82,14 @@ class GpioBus(Bus):
     def __init__(self, ctx: BusContext) -> None:
         super().__init__(ctx)
         self.kind = (ctx.backend or "auto").strip().lower()
-        if self.kind not in GPIO_KINDS:
+        if self.kind not in BACKEND_CHOICES:
             raise ConfigError(ctx.config.path, f"unknown GPIO backend {ctx.backend!r}: expected one of "
-                              f"{', '.join(GPIO_KINDS)}", ctx.section, "backend")  # fmt: skip
+                              f"{', '.join(BACKEND_CHOICES)}", ctx.section, "backend")  # fmt: skip
+        # `gpio_library = lgpio` (or rpigpio, pigpio) forces one library on real hardware, without fallback.
+        self.library = (self.option("gpio_library") or "auto").strip().lower()
+        if self.library not in GPIO_LIBRARIES:
+            raise ConfigError(ctx.config.path, f"unknown GPIO library {self.library!r}: expected one of "
+                              f"{', '.join(GPIO_LIBRARIES)}", ctx.section, "gpio_library")  # fmt: skip
         try:
             # `gpiochip = 4` overrides the header chip found by device-tree compatible (lgpio only).
             self.chip = parse_chip_setting(self.option("gpiochip"))
@@ -98,7 +104,7 @@ class GpioBus(Bus):
 
     def start(self) -> None:
         try:
-            self.gpio = make_gpio(self.kind, self.ctx.root, self.ctx.clock, self.chip)
+            self.gpio = make_gpio(self.kind, self.ctx.root, self.ctx.clock, self.chip, self.library)
         except HardwareError as exc:
             self.gpio_error = str(exc)
         except Exception as exc:  # noqa: BLE001 - a library failing to load must not stop the node manager

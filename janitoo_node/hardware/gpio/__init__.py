@@ -17,7 +17,7 @@ from .base import (
     Pull,
 )
 from .chips import GpioChip, default_gpiochip, header_gpiochip, list_gpiochips, parse_chip_setting
-from .factory import GPIO_KINDS, FallbackGpio, make_gpio, real_candidates
+from .factory import GPIO_KINDS, GPIO_LIBRARIES, FallbackGpio, make_gpio, real_candidates
 from .lgpio_backend import LgpioBackend, import_lgpio
 from .pigpio_backend import PIGPIO_MAX_GLITCH_US, PigpioBackend, acquire_pigpio, release_pigpio
 from .rpigpio_backend import RPiGpioBackend, import_rpigpio
@@ -26,6 +26,7 @@ from .sim import SimGpio
 __all__ = [
     "EDGES",
     "GPIO_KINDS",
+    "GPIO_LIBRARIES",
     "INSTALL_HINT",
     "PIGPIO_MAX_GLITCH_US",
     "PULLS",

@@ -28,6 +28,8 @@ from .sim import SimGpio
 log = logging.getLogger("janitoo.hardware.gpio")
 
 GPIO_KINDS: tuple[str, ...] = ("auto", "real", "sim", "rpigpio", "pigpio", "lgpio")
+# The `gpio_library` setting of the rpigpio bus: auto (the order below, with fallback) or one library.
+GPIO_LIBRARIES: tuple[str, ...] = ("auto", "lgpio", "rpigpio", "pigpio")
 Candidate = tuple[str, Callable[[], GpioBackend]]
 
 
@@ -141,12 +143,17 @@ class FallbackGpio(GpioBackend):
 
 
 def make_gpio(
-    kind: str = "auto", root: Path = Path("/"), clock: Clock = time.monotonic, chip: int | None = None
+    kind: str = "auto",
+    root: Path = Path("/"),
+    clock: Clock = time.monotonic,
+    chip: int | None = None,
+    library: str = "auto",
 ) -> GpioBackend:
     """Build the GPIO backend named by ``kind``: auto, real, sim, rpigpio, pigpio or lgpio.
 
     ``auto`` is ``real`` on a Raspberry Pi and ``sim`` elsewhere; ``real`` is a FallbackGpio over
-    the libraries of ``real_candidates``. ``chip`` overrides the gpiochip lgpio opens.
+    the libraries of ``real_candidates``, or only ``library`` when it is not ``auto``. ``chip``
+    overrides the gpiochip lgpio opens.
     """
     normalized = kind.strip().lower()
     if normalized == "auto":
@@ -154,7 +161,13 @@ def make_gpio(
     if normalized == "sim":
         return SimGpio(clock)
     if normalized == "real":
-        return FallbackGpio(real_candidates(root, chip))
+        chosen = library.strip().lower()
+        if chosen not in GPIO_LIBRARIES:
+            raise ValueError(f"unknown GPIO library {library!r}: expected one of {', '.join(GPIO_LIBRARIES)}")
+        if chosen != "auto":
+            normalized = chosen
+        else:
+            return FallbackGpio(real_candidates(root, chip))
     if normalized == "rpigpio":
         return RPiGpioBackend()
     if normalized == "pigpio":

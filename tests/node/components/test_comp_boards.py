@@ -136,11 +136,26 @@ def test_the_gpiochip_setting_picks_the_chip(
     assert {chip for chip, _pin, _mode in standin_libs.module("lgpio").claims} == {4}
 
 
+def test_a_gpio_library_setting_forces_one_library(
+    rig_for: Callable[..., Rig], tmp_path: Path, standin_libs: StandinLibs
+) -> None:
+    root = standin_libs.board(build_board(tmp_path / "board", "pi3-6.1"))
+    rig = rig_for(GPIO.format(backend="auto", extra="gpio_library = rpigpio"), root=root)
+    bus = rig.bus("rpigpio")
+    assert isinstance(bus, GpioBus) and bus.gpio is not None and bus.gpio.name == "RPi.GPIO"
+    assert rig.state("0230/0002") == "ONLINE"
+    assert standin_libs.module("RPi.GPIO").exported == [17]
+    sim = rig_for(GPIO.format(backend="sim", extra="gpio_library = lgpio"), root=root)
+    assert sim.state("0230/0000") == "ONLINE"  # sim stays sim whatever the library setting
+
+
 def test_a_bad_gpiochip_setting_is_a_config_error(rig_for: Callable[..., Rig], tmp_path: Path) -> None:
     from janitoo_node.config import ConfigError
 
     with pytest.raises(ConfigError, match="invalid gpiochip 'four'"):
         rig_for(GPIO.format(backend="sim", extra="gpiochip = four"), start=False)
+    with pytest.raises(ConfigError, match="unknown GPIO library 'wiringpi'"):
+        rig_for(GPIO.format(backend="sim", extra="gpio_library = wiringpi"), start=False)
 
 
 def test_two_dht_overlays_two_readings(rig_for: Callable[..., Rig], tmp_path: Path) -> None:

@@ -173,6 +173,7 @@ def acl(confs: tuple[Path, ...], operators: tuple[str, ...], viewers: tuple[str,
     if acl_file is not None:
         click.echo(f"wrote {acl_file}" + (f" and {password_file}" if password_file else ""), err=True)
 
+
 def _config_needs(cfg: JanitooConfig) -> list[str]:
     """What a config's auto-started buses need from the hardware, in hardware-check's words."""
     needs: list[str] = []

@@ -114,10 +114,7 @@ def test_a_gpiochip_setting_overrides_discovery(tmp_path: Path, standin_libs: St
 
 
 def test_lgpio_without_a_writable_working_directory_is_one_line(
-    tmp_path: Path,
-    standin_libs: StandinLibs,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, standin_libs: StandinLibs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # `import lgpio` creates its FIFO in the working directory: under a unit running in / it fails.
     root = standin_libs.board(build_board(tmp_path / "board", "pi5"))

@@ -66,6 +66,8 @@ class Node:
         self.config_timeout = config_timeout
         # Returns the heartbeat state word; None means "the node is fine" (ONLINE).
         self.check_heartbeat = check_heartbeat
+        # Why the node's bus or component could not start (then it heartbeats FAILED), or None.
+        self.failure: str | None = None
         self.values: dict[str, Value] = {}
         # Called when a value's poll delay changes, or heartbeat period (the node manager reschedules).
         self.on_poll_change: Callable[[Value], None] | None = None
@@ -193,6 +195,8 @@ class Node:
         )
 
     def heartbeat_state(self) -> str:
+        if self.failure is not None:
+            return "FAILED"
         if self.check_heartbeat is None:
             return "ONLINE"
         try:

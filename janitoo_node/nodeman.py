@@ -138,9 +138,14 @@ class NodeManager:
 
     def start(self) -> None:
         """Start the bus and components, then go ONLINE: first heartbeats at once, polls scheduled."""
-        self.bus.start()
+        # A plugin that cannot start must not stop the others, nor the heartbeats that say it failed.
+        bus_ok = _start(self.controller, self.bus.start, f"bus {self.bus.oid}")
         for component in self.bus.components.values():
-            component.start()
+            assert component.node is not None
+            if bus_ok:
+                _start(component.node, component.start, f"component {component.section}")
+            else:
+                component.node.failure = f"its bus {self.bus.oid} failed to start"
         self.online = True
         for node in self.nodes.values():
             self._heartbeat(node)
@@ -377,6 +382,17 @@ class NodeManager:
                              data=None, reply_hadd=req.reply_hadd, extra={**reply_extra(req.extra), ERROR_KEY: reason})  # fmt: skip
         # Refusals go to the requester only, never to /values/...: a value's topic carries values.
         self.publish(ValueReply(req.reply_hadd, info))
+
+
+def _start(node: Node, start: Callable[[], None], what: str) -> bool:
+    """Run a bus's or component's start; a failure makes its node FAILED with a one-line reason."""
+    try:
+        start()
+    except Exception as exc:  # noqa: BLE001 - any plugin's failure is a FAILED node, never a silent stop
+        node.failure = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        log.error("%s failed to start: %s; its node %s is FAILED", what, short(node.failure), node.hadd)
+        return False
+    return True
 
 
 def reply_extra(extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -390,3 +390,22 @@ def test_the_example_config_logs_each_line_once_to_stderr(clean_logging: None) -
     # Named loggers pass their records up: one handler on the way, so one line per record.
     assert logging.getLogger("janitoo").handlers == [] and logging.getLogger("janitoo").propagate
     assert not any(isinstance(h, logging.FileHandler) for h in root.handlers)
+
+
+def test_a_plugin_that_fails_to_start_heartbeats_failed_and_the_others_go_on(tmp_path: Path) -> None:
+    from janitoo_node.buses.fake import FakeBus, FakeComponent
+
+    class BrokenComponent(FakeComponent):
+        def start(self) -> None:
+            raise OSError("cannot open /dev/gpiochip0")
+
+    conf = tmp_path / "fake.conf"
+    conf.write_text((DATA / "original-fake-node.conf").read_text())
+    sent: list[Message] = []
+    components = {"fake.component": BrokenComponent}
+    (rt,) = load_buses(JanitooConfig(conf), ManualScheduler(), lambda s: sent.append, threads=False,
+                       buses={"fake": FakeBus}, components=components)  # fmt: skip
+    rt.manager.start()
+    states = {str(m.hadd): m.state for m in sent if isinstance(m, Heartbeat)}
+    assert states == {"1118/0000": "ONLINE", "1118/0001": "FAILED", "1118/0002": "FAILED"}
+    assert rt.manager.nodes[C4].failure == "OSError: cannot open /dev/gpiochip0"

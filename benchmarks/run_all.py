@@ -32,6 +32,7 @@ FULL = [
     ("Heartbeats under a 10,000 requests/s flood (with the request ceiling)", ["request_flood.py"]),
     ("The same flood without the ceiling (baseline)", ["request_flood.py", "--no-ceiling"]),
     ("Hostile requests through the node (fuzzing)", ["fuzz_requests.py"]),
+    ("Node memory under 10 MB requests", ["oversized_payloads.py"]),
 ]
 QUICK_ARGS = {
     "client.py": [],

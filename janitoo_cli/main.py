@@ -22,6 +22,7 @@ from janitoo_protocol.network import NetworkMap
 from . import __version__
 from .errors import EXIT_FAILED, EXIT_USAGE, CliError, OneLineErrors, protocol_errors
 from .params import CMDCLASS, GENRE, HADD, vuuid_option
+from .progress import waiting
 from .render import NODE_COLUMNS, VALUE_COLUMNS, Table, echo_tables, node_record, value_record
 from .settings import COMMON_EPILOG, Settings, broker_options, get_settings, leaf_options, output_options
 
@@ -110,7 +111,11 @@ def query_network(vuuids: list[str]) -> None:
       jnt query network --vuuid all --format json > network.json
     """
     settings = get_settings()
-    with protocol_errors(), settings.client() as client:
+    with (
+        protocol_errors(),
+        settings.client() as client,
+        waiting(f"waiting for the network {_where(settings)}"),
+    ):
         network = client.discover(vuuids, timeout=settings.timeout)
     if not network.nodes and not network.values:
         raise CliError(
@@ -137,7 +142,7 @@ def query_node(hadd: Hadd, vuuids: list[str]) -> None:
       jnt query node --hadd 0225/0003 --vuuid systems --format csv
     """
     settings = get_settings()
-    with protocol_errors(), settings.client() as client:
+    with protocol_errors(), settings.client() as client, waiting(f"waiting for {hadd} {_where(settings)}"):
         network = client.discover(vuuids, timeout=settings.timeout, target=hadd)
     if not network.node_list(hadd.controller) and not any(
         h.controller == hadd.controller for h in network.values
@@ -206,7 +211,7 @@ def query_value(
       jnt query value --hadd 0121/0001 --uuid load --genre basic --cmdclass 49 --index 2
     """
     settings = get_settings()
-    with protocol_errors(), settings.client() as client:
+    with protocol_errors(), settings.client() as client, waiting(f"waiting for {hadd} {_where(settings)}"):
         if cmdclass is None and genre in (Genre.CONFIG, Genre.SYSTEM):
             cmdclass = COMMAND_CONFIGURATION
         if genre is None or cmdclass is None:

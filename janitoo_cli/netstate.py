@@ -24,10 +24,11 @@ from janitoo_protocol import (
     StateChange,
 )
 from janitoo_protocol.network import NetworkMap
-from janitoo_protocol.transport import Envelope
+from janitoo_protocol.transport import Envelope, JanitooClient
 
 from .errors import EXIT_FAILED, CliError, protocol_errors
 from .interrupt import interruptible
+from .progress import waiting
 from .render import Table, echo_tables, style
 from .settings import COMMON_EPILOG, get_settings, leaf_options
 from .spy import clock
@@ -235,27 +236,10 @@ def network(watch: bool, listen: float, count: int | None) -> None:
         client = settings.client()
         client.connect()
     try:
-        with protocol_errors():
-            client.subscribe(client.topics.heartbeat_all(), inbox.put)
-            client.subscribe(client.topics.resolv_heartbeat(), inbox.put)
-            discovered = client.discover(DISCOVERY_KINDS, timeout=settings.timeout)
-        state = NetState()
-        state.add_discovery(discovered, time.monotonic())
-        # Messages are taken in arrival order and the wait stops right after the first resolv heartbeat,
-        # so whatever follows it is reported as a change by --watch.
-        deadline = time.monotonic() + listen
-        while True:
-            wait = deadline - time.monotonic()
-            try:
-                env = inbox.get_nowait() if wait <= 0 else inbox.get(timeout=wait)
-            except queue.Empty:
-                break
-            message = env.message
-            if message is None:
-                continue
-            state.feed(message, env.received_at)
-            if isinstance(message, ResolvHeartbeat):
-                break
+        with waiting(
+            f"listening to the network on {settings.broker} (up to {settings.timeout + listen:g} s)"
+        ):
+            state = _listen(client, inbox, settings.timeout, listen)
         now = time.monotonic()
         state.tick(now)
         if state.empty():
@@ -267,6 +251,31 @@ def network(watch: bool, listen: float, count: int | None) -> None:
                 follow(state, inbox, settings.format, count, stop)
     finally:
         client.close()
+
+
+def _listen(client: JanitooClient, inbox: queue.Queue[Envelope], timeout: float, listen: float) -> NetState:
+    """Discovery, then heartbeats until the primary's resolv heartbeat or `listen` seconds."""
+    with protocol_errors():
+        client.subscribe(client.topics.heartbeat_all(), inbox.put)
+        client.subscribe(client.topics.resolv_heartbeat(), inbox.put)
+        discovered = client.discover(DISCOVERY_KINDS, timeout=timeout)
+    state = NetState()
+    state.add_discovery(discovered, time.monotonic())
+    # Messages are taken in arrival order and the wait stops right after the first resolv heartbeat,
+    # so whatever follows it is reported as a change by --watch.
+    deadline = time.monotonic() + listen
+    while True:
+        wait = deadline - time.monotonic()
+        try:
+            env = inbox.get_nowait() if wait <= 0 else inbox.get(timeout=wait)
+        except queue.Empty:
+            return state
+        message = env.message
+        if message is None:
+            continue
+        state.feed(message, env.received_at)
+        if isinstance(message, ResolvHeartbeat):
+            return state
 
 
 def print_state(state: NetState, now: float, fmt: str, listen: float) -> None:

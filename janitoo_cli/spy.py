@@ -371,6 +371,9 @@ def announce(settings: Settings, topic: str, verbose: bool) -> None:
     """Tell a person (not a pipe) that we listen; with --verbose, always (tests wait for it)."""
     if verbose or _isatty(sys.stderr):
         click.echo(f"jnt spy: listening to {topic} on {settings.broker}; Ctrl+C to stop", err=True)
+        # A quiet network shows nothing until its next heartbeat: say so, and how to see it now.
+        click.echo("jnt spy: messages show as they pass (nodes heartbeat every 30 s or so); "
+                   "'jnt query network' asks for the current state", err=True)  # fmt: skip
 
 
 @click.command(epilog=COMMON_EPILOG)

@@ -56,7 +56,34 @@ VALUE_HEADER = {"hadd": "hadd", "uuid": "uuid", "index": "idx", "data": "data", 
 
 
 class CompatGroup(OneLineErrors, click.Group):
-    """A compatibility tool: one-line errors."""
+    """A compatibility tool: one-line errors, and connection options before the subcommand too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _options_after_command(args, set(self.commands)))
+
+
+# The original took these before the subcommand as well (`jnt_query --port 1884 network`).
+_MOVABLE = ("--host", "--port", "--timeout", "--myhadd")
+_GROUP_WITH_VALUE = ("--output",)
+
+
+def _options_after_command(args: list[str], commands: set[str]) -> list[str]:
+    """Move connection options given before the subcommand to just after it, where click looks."""
+    before: list[str] = []
+    moved: list[str] = []
+    i = 0
+    while i < len(args) and args[i] not in commands:
+        arg = args[i]
+        if arg in _MOVABLE or arg in _GROUP_WITH_VALUE:
+            pair = args[i : i + 2]
+            (moved if arg in _MOVABLE else before).extend(pair)
+            i += len(pair)
+            continue
+        (moved if arg.startswith(tuple(f"{o}=" for o in _MOVABLE)) else before).append(arg)
+        i += 1
+    if i == len(args) or not moved:
+        return args  # no subcommand (click says so), or nothing to move
+    return [*before, args[i], *moved, *args[i + 1 :]]
 
 
 def _fmt(layout: str, fields: dict[str, Any]) -> str:

@@ -157,3 +157,22 @@ def test_jnt_spy_prints_topic_qos_payload(jnt: Jnt, quiet_network: FakeNetwork) 
     assert result.stderr.splitlines()[0] == f">>>>>> Subscribe to {p}/#"
     result = jnt("--count", "1", "--topic", f"{p}/values/#", *conn(quiet_network), cmd=jnt_spy)
     assert result.stdout.startswith(f"{p}/values/basic/0225/0002/x 0 ")
+
+
+def test_connection_options_before_the_subcommand_as_the_original_took_them(
+    jnt: Jnt, fake_network: FakeNetwork
+) -> None:
+    result = jnt("--output", "txt", *conn(fake_network), "node", "--hadd", "1118/0001",
+                 env={"JNT_PREFIX": fake_network.prefix}, cmd=jnt_query)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == golden("jnt_query-node-nodes.txt")
+
+
+def test_options_are_moved_only_before_a_subcommand() -> None:
+    from janitoo_cli.compat import _options_after_command
+
+    cmds = {"node", "network"}
+    assert _options_after_command(["--port", "1", "--debug", "node", "--hadd", "x"], cmds) == [
+        "--debug", "node", "--port", "1", "--hadd", "x"]  # fmt: skip
+    assert _options_after_command(["--host=h", "network"], cmds) == ["network", "--host=h"]
+    assert _options_after_command(["--port", "1"], cmds) == ["--port", "1"]  # no subcommand: click says so

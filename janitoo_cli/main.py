@@ -268,11 +268,13 @@ def codes(table: str) -> None:
 
 
 def _register() -> None:
+    from .bridge import bridge
     from .netstate import network
     from .spy import spy
 
     cli.add_command(spy)
     cli.add_command(network)
+    cli.add_command(bridge)
 
 
 _register()

@@ -105,6 +105,7 @@ class Bridge:
         self.nodes: dict[Hadd, _Node] = {}
         self.entities: dict[tuple[str, str], Entity] = {}  # (node_id, object_id) -> entity
         self._refresh_at: float | None = None
+        self._refresh_first = 0.0
         self._refresh_hadds: set[Hadd] = set()
         self._asked: dict[int, float] = {}  # controller -> when a discovery was last asked for
         self._bridge_entities = bridge_entities(layout)
@@ -266,10 +267,16 @@ class Bridge:
         return out
 
     def _schedule_refresh(self, hadds: Iterable[Hadd], now: float) -> None:
+        """Ask for these nodes' values `refresh_delay` after the last announcement (debounced)."""
         self._refresh_hadds.update(hadds)
-        if self._refresh_hadds:
-            at = now + self.options.refresh_delay
-            self._refresh_at = at if self._refresh_at is None else min(self._refresh_at, at)
+        if not self._refresh_hadds:
+            return
+        if self._refresh_at is None:
+            self._refresh_first = now
+        # Postponed while announcements keep coming (HA subscribes to the newest entities last), but
+        # never more than ten delays after the first: a stream of new nodes cannot starve the refresh.
+        limit = self._refresh_first + 10 * self.options.refresh_delay
+        self._refresh_at = max(now, min(now + self.options.refresh_delay, limit))
 
     def _changes(self, changes: list[StateChange], now: float) -> list[Action]:
         out: list[Action] = []

@@ -186,7 +186,8 @@ class Bridge:
             return []
         target = entity.target
         where = f"{target.hadd} {target.uuid}" if target else entity.object_id
-        log.warning("command %s for %s refused: %s", naming.text(repr(data), 64), where, error)
+        what = "command" if data is None else f"command {naming.text(repr(data), 64)}"
+        log.warning("%s for %s refused: %s", what, where, error)
         report: dict[str, Any] = {
             "error": naming.text(error, 255),
             "entity": entity.config.get("unique_id"),

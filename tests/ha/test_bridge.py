@@ -52,7 +52,9 @@ def bridge() -> Bridge:
 def test_connected_announces_the_bridge() -> None:
     out = publishes(Bridge(Layout()).connected(0.0))
     assert out["janitoo-ha/bridge/availability"] == "online"
-    assert json.loads(out["homeassistant/sensor/janitoo_bridge/last_refusal/config"])["name"] == "Last refusal"
+    assert (
+        json.loads(out["homeassistant/sensor/janitoo_bridge/last_refusal/config"])["name"] == "Last refusal"
+    )
 
 
 def test_discovery_publishes_retained_configs_and_availability() -> None:
@@ -61,7 +63,9 @@ def test_discovery_publishes_retained_configs_and_availability() -> None:
     assert all(a.retain for a in actions if isinstance(a, Publish))
     out = publishes(actions)
     blink = json.loads(out["homeassistant/select/janitoo_0225_0004/basic_blink/config"])
-    assert blink["options"] == BLINK and blink["command_topic"] == "janitoo-ha/janitoo_0225_0004/basic_blink/set"
+    assert (
+        blink["options"] == BLINK and blink["command_topic"] == "janitoo-ha/janitoo_0225_0004/basic_blink/set"
+    )
     assert "homeassistant/sensor/janitoo_0225_0000/user_temperature/config" in out
     assert "homeassistant/button/janitoo_0225_0000/command_reboot/config" in out
     assert out["janitoo-ha/janitoo_0225_0004/availability"] == "online"
@@ -108,7 +112,10 @@ def test_last_will_makes_every_node_of_the_controller_unavailable_then_back(brid
     assert out["janitoo-ha/janitoo_0225_0000/availability"] == "offline"
     assert out["janitoo-ha/janitoo_0225_0004/state"] == "OFFLINE"
     out = publishes(bridge.message(Heartbeat(LED, "ONLINE"), 20.0))
-    assert out == {"janitoo-ha/janitoo_0225_0004/availability": "online", "janitoo-ha/janitoo_0225_0004/state": "ONLINE"}
+    assert out == {
+        "janitoo-ha/janitoo_0225_0004/availability": "online",
+        "janitoo-ha/janitoo_0225_0004/state": "ONLINE",
+    }
     # Back: its values are asked for again.
     (refresh,) = [a for a in bridge.tick(22.0) if isinstance(a, Refresh)]
     assert {t.hadd for t in refresh.targets} == {LED}
@@ -158,7 +165,10 @@ def test_ha_birth_republishes_everything(bridge: Bridge) -> None:
 def test_a_command_becomes_a_set(bridge: Bridge) -> None:
     (action,) = bridge.command("janitoo-ha/janitoo_0225_0004/basic_blink/set", b"warning", 5.0)
     assert isinstance(action, SetValue) and action.data == "warning"
-    assert action.entity.target is not None and (action.entity.target.hadd, action.entity.target.uuid) == (LED, "blink")
+    assert action.entity.target is not None and (action.entity.target.hadd, action.entity.target.uuid) == (
+        LED,
+        "blink",
+    )
 
 
 @pytest.mark.parametrize(

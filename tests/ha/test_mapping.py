@@ -73,7 +73,13 @@ TABLE = [
 
 @pytest.mark.parametrize(("genre", "cc", "vtype", "access", "items", "platform", "category"), TABLE)
 def test_the_table_picks_the_platform_and_category(
-    genre: Genre, cc: int, vtype: int, access: dict[str, bool], items: Any, platform: str, category: str | None
+    genre: Genre,
+    cc: int,
+    vtype: int,
+    access: dict[str, bool],
+    items: Any,
+    platform: str,
+    category: str | None,
 ) -> None:
     e = entity(value("x", genre, cmd_class=cc, type=vtype, list_items=items, **access))
     assert (e.platform, e.config.get("entity_category")) == (platform, category)
@@ -98,7 +104,9 @@ def test_secrets_and_blobs_are_not_bridged(vtype: int) -> None:
         ("distance", "furlongs", "furlongs", None),
     ],
 )
-def test_units_give_ha_units_and_device_classes(uuid: str, units: str, unit: str, device_class: str | None) -> None:
+def test_units_give_ha_units_and_device_classes(
+    uuid: str, units: str, unit: str, device_class: str | None
+) -> None:
     cfg = entity(value(uuid, units=units)).config
     assert cfg["unit_of_measurement"] == unit
     assert cfg.get("device_class") == device_class
@@ -115,7 +123,9 @@ def test_a_read_only_list_is_an_enum_sensor() -> None:
 
 
 def test_a_number_gets_its_bounds_or_a_wide_range() -> None:
-    bounded = entity(value("hb", Genre.CONFIG, type=ValueType.INT, is_readonly=False, min=1, max=3000, units="seconds"))
+    bounded = entity(
+        value("hb", Genre.CONFIG, type=ValueType.INT, is_readonly=False, min=1, max=3000, units="seconds")
+    )
     assert (bounded.config["min"], bounded.config["max"], bounded.config["step"]) == (1.0, 3000.0, 1)
     assert bounded.config["unit_of_measurement"] == "s"
     wide = entity(value("x", Genre.CONFIG, type=ValueType.DECIMAL, is_readonly=False, min="nan", max=[1]))
@@ -135,7 +145,9 @@ def test_device_identifies_the_node_and_its_controller() -> None:
     assert cfg["device"] == {"identifiers": ["janitoo_0225_0004"], "name": "Led", "model": "LED",
                              "manufacturer": "Janitoo", "serial_number": "0225/0004",
                              "via_device": "janitoo_0225_0000"}  # fmt: skip
-    controller = NodeInfo(uuid="c", hadd=Hadd(225, 0), name="Hello", product_manufacturer="Default product manufacturer")
+    controller = NodeInfo(
+        uuid="c", hadd=Hadd(225, 0), name="Hello", product_manufacturer="Default product manufacturer"
+    )
     e = value_entity(controller, Hadd(225, 0), Genre.USER, value("t"), Layout(web_url="http://pi:8080/"))
     assert e is not None
     assert "via_device" not in e.config["device"] and "manufacturer" not in e.config["device"]
@@ -162,7 +174,10 @@ def test_node_entities_add_liveness_and_stay_under_the_limit() -> None:
 def test_the_bridge_device_reports_refusals() -> None:
     (refusal,) = bridge_entities(LAYOUT)
     assert refusal.config["state_topic"] == "janitoo-ha/bridge/refusal"
-    assert LAYOUT.config_topic(refusal.platform, *refusal.key) == "homeassistant/sensor/janitoo_bridge/last_refusal/config"
+    assert (
+        LAYOUT.config_topic(refusal.platform, *refusal.key)
+        == "homeassistant/sensor/janitoo_bridge/last_refusal/config"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- templates
@@ -181,7 +196,10 @@ def test_template_reads_data_from_a_single_value_dict() -> None:
 
 
 def test_template_reads_its_index_from_an_indexed_publication() -> None:
-    payload = {"0": {"uuid": "load", "index": 0, "data": 0.25}, "2": {"uuid": "load", "index": 2, "data": 0.75}}
+    payload = {
+        "0": {"uuid": "load", "index": 0, "data": 0.25},
+        "2": {"uuid": "load", "index": 2, "data": 0.75},
+    }
     assert render(state_template("sensor", 2), payload) == "0.75"
     assert render(state_template("sensor", 1), payload) == ""
     assert render(state_template("sensor", 2), {"uuid": "load", "index": 2, "data": 7}) == "7"
@@ -240,7 +258,10 @@ def test_hostile_names_units_and_items_stay_data(evil: str) -> None:
     node = NodeInfo(uuid=evil, hadd=LED, name=evil, product_name=evil, product_manufacturer=evil)
     values = [
         (Genre.USER, value("temperature", units=evil, label=evil, help=evil)),
-        (Genre.BASIC, value("mode", Genre.BASIC, type=ValueType.LIST, is_readonly=False, list_items=[evil, "b"])),
+        (
+            Genre.BASIC,
+            value("mode", Genre.BASIC, type=ValueType.LIST, is_readonly=False, list_items=[evil, "b"]),
+        ),
         (Genre.USER, value("word_" + evil[:20].replace("/", "_"), type=ValueType.STRING, is_readonly=False)),
     ]
     for e in node_entities(node, LED, values, LAYOUT, STATES):
@@ -281,7 +302,9 @@ def test_switch_commands_become_the_values_own_words() -> None:
 
 
 def test_select_takes_only_its_options() -> None:
-    e = entity(value("blink", Genre.BASIC, type=ValueType.LIST, is_readonly=False, list_items=["off", "blink"]))
+    e = entity(
+        value("blink", Genre.BASIC, type=ValueType.LIST, is_readonly=False, list_items=["off", "blink"])
+    )
     assert command_data(e, b"blink") == "blink"
     with pytest.raises(CommandError, match="not one of the options"):
         command_data(e, b"dance")

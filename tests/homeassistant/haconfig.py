@@ -60,7 +60,9 @@ def write_config(cfg: Path, http_port: int, mqtt_port: int) -> str:
         "token": secrets.token_hex(64), "jwt_key": jwt_key, "last_used_at": None, "last_used_ip": None,
         "expire_at": None, "credential_id": None, "version": None,
     }  # fmt: skip
-    _store(storage, "auth", {"groups": groups, "users": [user], "credentials": [], "refresh_tokens": [refresh]})
+    _store(
+        storage, "auth", {"groups": groups, "users": [user], "credentials": [], "refresh_tokens": [refresh]}
+    )
     _store(storage, "onboarding", {"done": ["user", "core_config", "analytics", "integration"]}, version=4)
     _store(storage, "core.network", {"configured_adapters": ["lo"]})
     entry = {
@@ -75,7 +77,9 @@ def write_config(cfg: Path, http_port: int, mqtt_port: int) -> str:
     # HA's access token: an HS256 JWT {iss: refresh token id, iat, exp} signed with the token's jwt_key.
     iat = int(time.time()) - 60
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    claims = _b64(json.dumps({"iss": token_id, "iat": iat, "exp": iat + 315360000}, separators=(",", ":")).encode())
+    claims = _b64(
+        json.dumps({"iss": token_id, "iat": iat, "exp": iat + 315360000}, separators=(",", ":")).encode()
+    )
     signing_input = f"{header}.{claims}"
     signature = hmac.new(jwt_key.encode(), signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{_b64(signature)}"

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from tests.homeassistant.haconfig import ha_venv, write_config
 
 from janitoo_node.broker import free_port
+from tests.homeassistant.haconfig import ha_venv, write_config
 
 State = dict[str, Any]
 
@@ -37,7 +37,9 @@ class HomeAssistant:
         """Start and wait for HA's birth message: MQTT discovery is live from then on."""
         hass = ha_venv() / "bin" / "hass"
         if not hass.exists():
-            raise RuntimeError(f"no Home Assistant at {hass}: run .ci/install-ha-venv (or set JANITOO_HA_VENV)")
+            raise RuntimeError(
+                f"no Home Assistant at {hass}: run .ci/install-ha-venv (or set JANITOO_HA_VENV)"
+            )
         births: queue.Queue[bytes] = queue.Queue()
         watcher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
         watcher.on_message = lambda c, u, m: births.put(m.payload)

@@ -24,7 +24,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
-    session.run("mypy", "--strict", "janitoo_protocol")
+    session.run("mypy", "--strict", "janitoo_protocol", "janitoo_ha")
     session.run("mypy", "janitoo_node", "janitoo_cli")
 
 

@@ -20,12 +20,20 @@ import pytest
 
 from janitoo_node.apps.demo import prepare_config
 from janitoo_node.broker import MosquittoBroker
+from janitoo_protocol.addressing import Hadd
+from janitoo_protocol.codes import Genre
+from janitoo_protocol.messages import ValuePublication
+from janitoo_protocol.model import NodeInfo
 from janitoo_protocol.transport import JanitooClient
 from tests.helpers import NodeProcess
 from tests.homeassistant.hass import HomeAssistant
+from tests.protocol.fakenode import FakeController
 
 REPO = Path(__file__).resolve().parents[2]
 LED = "0225/0004"
+# A node of the original's kind (multi-instance "load", silent on requests it cannot serve) with a hostile name.
+FAKE = Hadd(1118, 1)
+EVIL_NAME = "{{ states | list }}\x00\u202e Evil"
 
 
 @dataclass
@@ -35,6 +43,7 @@ class Stack:
     bridge: subprocess.Popen[str]
     client: JanitooClient
     conf: Path
+    fake: FakeController
 
 
 def _bridge(port: int, log: Path) -> subprocess.Popen[str]:
@@ -55,13 +64,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         (tmp / "node").mkdir()
         files = prepare_config(tmp / "node", broker.port)
         node = NodeProcess(files.conf).start()
+        fake = FakeController("127.0.0.1", broker.port, 1118, 2)
+        fake.nodes[FAKE] = NodeInfo(uuid="evil", hadd=FAKE, name=EVIL_NAME, product_name="Fake")
+        fake.start()
         bridge = _bridge(broker.port, tmp / "bridge.log")
         client = JanitooClient(port=broker.port, reply_hadd="9999/9980").connect()
         try:
             ha.start()
             print(f"Home Assistant: birth after {ha.birth_after:.1f} s")
-            yield Stack(ha, node, bridge, client, files.conf)
+            yield Stack(ha, node, bridge, client, files.conf, fake)
         finally:
+            fake.close()
             client.close()
             bridge.send_signal(signal.SIGTERM)
             bridge.wait(15)
@@ -160,3 +173,27 @@ def test_killed_node_goes_unavailable_and_comes_back(stack: Stack) -> None:
     ha.wait_state("sensor.ambiance_1_temperature", lambda s: s["state"] == "21.0")
     ha.wait_state("select.led_blink", lambda s: s["state"] not in ("unavailable", "unknown"))
     ha.wait_state("number.led_pin", lambda s: s["state"] == "19")
+
+
+def test_indexed_values_and_hostile_names_from_an_original_style_node(stack: Stack) -> None:
+    ha = stack.ha
+    # The hostile name is shown as text, never run as a template; the entity ids come from it, slugified.
+    ours = [
+        s
+        for s in ha.states()
+        if str(attrs(s).get("friendly_name", "")).startswith("{{ states | list }} Evil Load")
+    ]
+    by_name = {str(attrs(s)["friendly_name"]): s["entity_id"] for s in ours}
+    assert sorted(by_name) == ["{{ states | list }} Evil Load", "{{ states | list }} Evil Load 1",
+                               "{{ states | list }} Evil Load 2"]  # fmt: skip
+    load1 = by_name["{{ states | list }} Evil Load 1"]
+    # Each index is refreshed by its own GET (answered with a single dict carrying the index).
+    ha.wait_state(load1, lambda s: s["state"] == "0.25")
+    # An indexed publication: one dict per index, each entity takes its own.
+    values = [stack.fake.value(FAKE, "load", i) for i in range(3)]
+    pub = ValuePublication(Genre.BASIC, FAKE, "load", tuple(v.with_data(1.5 + i) for i, v in enumerate(values)),
+                           indexed=True)  # fmt: skip
+    stack.fake.client.publish(pub)
+    ha.wait_state(load1, lambda s: s["state"] == "2.5")
+    ha.wait_state(by_name["{{ states | list }} Evil Load 2"], lambda s: s["state"] == "3.5")
+    ha.wait_state(by_name["{{ states | list }} Evil Load"], lambda s: s["state"] == "1.5")

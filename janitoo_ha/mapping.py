@@ -339,10 +339,13 @@ def value_entity(node: NodeInfo, hadd: Hadd, genre: Genre, value: ValueInfo, lay
     suffix = f"_{value.index}" if value.index else ""
     oid = naming.object_id(f"{genre.topic_word}_{value.uuid}{suffix}")
     name = naming.humanize(value.uuid) + (f" {value.index}" if value.index else "")
+    dev = device(node, hadd, layout)
     config: dict[str, Any] = {
-        "name": name,
+        # A value named like its node is the node's main feature: HA then shows the device's name alone
+        # ("Temperature", not "Temperature Temperature").
+        "name": None if name.casefold() == dev["name"].casefold() else name,
         "unique_id": f"{nid}_{oid}",
-        "device": device(node, hadd, layout),
+        "device": dev,
         "origin": ORIGIN,
         **_availability(layout, nid),
     }

@@ -155,6 +155,13 @@ def test_device_identifies_the_node_and_its_controller() -> None:
     assert e.config["unique_id"] == "janitoo_0225_0000_user_t"
 
 
+def test_names_come_from_the_uuid_and_a_main_feature_takes_the_device_name() -> None:
+    assert entity(value("tutorial3_temperature")).config["name"] == "Tutorial3 temperature"
+    assert entity(value("load", index=2)).config["name"] == "Load 2"
+    ds18b20 = NodeInfo(uuid="t", hadd=LED, name="Temperature")
+    assert entity(value("temperature"), node=ds18b20).config["name"] is None
+
+
 def test_availability_needs_both_the_bridge_and_the_node() -> None:
     cfg = entity(value("t")).config
     assert cfg["availability"] == [{"topic": "janitoo-ha/bridge/availability"},

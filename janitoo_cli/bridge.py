@@ -19,6 +19,8 @@ from janitoo_ha.wire import JanitooClient, Topics
 from .errors import EXIT_USAGE, CliError, OneLineErrors, protocol_errors
 from .settings import COMMON_EPILOG, get_settings, leaf_options
 
+# The largest message the bridge decodes: a whole controller's discovery reply fits, a flood does not.
+MAX_PAYLOAD = 4 * 1024 * 1024
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 # A topic the bridge publishes under: levels of printable characters, no wildcard, no empty level.
 _TOPIC = re.compile(r"^[^/+#\x00-\x1f\x7f]{1,64}(/[^/+#\x00-\x1f\x7f]{1,64}){0,7}$")
@@ -137,7 +139,7 @@ def homeassistant(discovery_prefix: str, bridge_topic: str, network: str | None,
         tls=settings.tls_options(), prefix=settings.prefix, reply_hadd=settings.myhadd,
         connect_timeout=min(max(settings.timeout, 3.0), 10.0),
         # A bridge that dies takes its entities with it: the broker says so for us.
-        will=(layout.bridge_availability, b"offline"), on_connection_change=changed,
+        will=(layout.bridge_availability, b"offline"), on_connection_change=changed, max_payload=MAX_PAYLOAD,
     )  # fmt: skip
     runtime = BridgeRuntime(client, layout, Options(refresh_delay=refresh_delay, forget_after=forget_after),
                             discovery_timeout=settings.timeout)  # fmt: skip

@@ -254,7 +254,7 @@ class Bridge:
         out.append(
             Publish(self.layout.availability_topic(nid), "offline" if state in UNAVAILABLE else "online")
         )
-        out.append(Publish(self.layout.state_topic(nid), state))
+        out.append(Publish(self.layout.state_topic(nid), state if state in STATES else "UNKNOWN"))
         for topic in sorted(set(node.configs) - set(configs)):
             out.append(Publish(topic, ""))  # an entity that is gone: its config removed
         for topic, payload in configs.items():
@@ -287,7 +287,10 @@ class Bridge:
             nid = self.layout.node_id(change.hadd)
             node = self.nodes[change.hadd]
             was, is_ = change.old in UNAVAILABLE, change.new in UNAVAILABLE
-            out.append(Publish(self.layout.state_topic(nid), change.new))
+            # HA's liveness sensor is an enum of the protocol's words: another word reads UNKNOWN.
+            out.append(
+                Publish(self.layout.state_topic(nid), change.new if change.new in STATES else "UNKNOWN")
+            )
             if was != is_ or change.old == "UNKNOWN":
                 out.append(Publish(self.layout.availability_topic(nid), "offline" if is_ else "online"))
             if is_ and node.unavailable_since is None:
@@ -323,8 +326,13 @@ class Bridge:
                 period = _float(value.data)
                 if period:
                     self.liveness.set_period(pub.hadd, period)
-            # A full value dict (not an echo) of a value not seen yet: a new entity.
-            if known is None and value.wire_keys is not None and {"genre", "type"} <= set(value.wire_keys):
+            # A full value dict (not an echo) of a value not seen yet: a new entity, up to the node's limit.
+            if (
+                known is None
+                and value.wire_keys is not None
+                and {"genre", "type"} <= set(value.wire_keys)
+                and self._value_count(pub.hadd) < self.options.max_entities_per_node
+            ):
                 self.map.merge_value(
                     value if value.hadd is not None else replace(value, hadd=pub.hadd), pub.genre
                 )
@@ -332,6 +340,11 @@ class Bridge:
         if new:
             out += self._node_actions(pub.hadd)
         return out
+
+    def _value_count(self, hadd: Hadd) -> int:
+        return sum(
+            len(by_index) for uuids in self.map.values.get(hadd, {}).values() for by_index in uuids.values()
+        )
 
     def _next_forget(self) -> float | None:
         if not self.options.forget_after:

@@ -226,6 +226,22 @@ def test_a_new_value_published_by_a_known_node_gets_an_entity(bridge: Bridge) ->
     assert publishes(bridge.message(ValuePublication(Genre.USER, LED, "other", (echo,)), 4.0)) == {}
 
 
+def test_published_values_cannot_grow_a_node_past_its_limit() -> None:
+    b = Bridge(Layout(), Options(max_entities_per_node=4))
+    b.discovered(network(), 0.0)
+    for i in range(50):
+        v = ValueInfo.from_wire({"uuid": f"v{i}", "genre": 2, "type": 3, "data": i})
+        b.message(ValuePublication(Genre.USER, LED, f"v{i}", (v,)), 1.0)
+    assert b._value_count(LED) == 4
+    assert len([k for k in b.entities if k[0] == "janitoo_0225_0004"]) == 4 + 1  # and its liveness
+
+
+def test_an_unknown_liveness_word_reads_unknown(bridge: Bridge) -> None:
+    out = publishes(bridge.message(Heartbeat(LED, "SLEEPY"), 1.0))
+    assert out["janitoo-ha/janitoo_0225_0004/state"] == "UNKNOWN"
+    assert "janitoo-ha/janitoo_0225_0004/availability" not in out  # a word it does not know is not gone
+
+
 def test_a_new_heartbeat_period_is_taken(bridge: Bridge) -> None:
     hb = ValueInfo.from_wire({"uuid": "heartbeat", "genre": 4, "type": 4, "data": 5})
     bridge.message(ValuePublication(Genre.SYSTEM, LED, "heartbeat", (hb,)), 0.0)

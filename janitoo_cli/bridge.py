@@ -186,9 +186,10 @@ def install_service(env_file: Path, user: str, output: Path | None, to_stdout: b
       echo JNT_HOST=127.0.0.1 | sudo tee /etc/janitoo/ha-bridge.env
       sudo systemctl daemon-reload && sudo systemctl enable --now jnt-ha-bridge
     """  # fmt: skip
-    if not re.match(r"^[a-z_][a-z0-9_-]{0,31}$", user):
-        raise CliError(f"--user {user!r} is not a user name", EXIT_USAGE)
-    unit = systemd_unit(env_file.absolute(), user)
+    try:
+        unit = systemd_unit(env_file.absolute(), user)
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     if to_stdout:
         click.echo(unit, nl=False)
         return

@@ -348,7 +348,7 @@ def test_install_service_prints_a_unit() -> None:
     bad = CliRunner().invoke(
         jnt_cli, ["bridge", "install-service", "--print", "--user", "root\nExecStart=/x"]
     )
-    assert bad.exit_code == 2 and "is not a user name" in bad.output
+    assert bad.exit_code == 2 and "invalid user name" in bad.output
 
 
 @pytest.mark.parametrize(

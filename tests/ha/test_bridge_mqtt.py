@@ -264,6 +264,25 @@ def test_a_broker_restart_loses_nothing(private_broker: MosquittoBroker, rig_for
         watcher.close()
 
 
+def test_a_bridge_restart_loses_nothing(
+    broker: MosquittoBroker, prefix: str, rig_for: Callable[..., Rig]
+) -> None:
+    rig = rig_for(broker, prefix)
+    before = rig.configs()
+    watcher = Mqtt(broker.port, f"{prefix}-bridge/bridge/availability")
+    try:
+        watcher.wait_last(f"{prefix}-bridge/bridge/availability", "online")
+        rig.runtime.stop()
+        rig.client.close()
+        watcher.wait_last(f"{prefix}-bridge/bridge/availability", "offline")  # HA greys everything out
+        rig.runtime, rig.client = start_bridge(broker.port, prefix)
+        assert rig.runtime.ready.wait(15)
+        watcher.wait_last(f"{prefix}-bridge/bridge/availability", "online")
+    finally:
+        watcher.close()
+    assert rig.configs() == before  # the same devices and entities: HA keeps their ids and history
+
+
 def test_a_node_that_leaves_for_good_is_removed(
     broker: MosquittoBroker, prefix: str, rig_for: Callable[..., Rig]
 ) -> None:

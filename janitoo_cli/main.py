@@ -268,11 +268,13 @@ def codes(table: str) -> None:
 
 
 def _register() -> None:
+    from .conformance.command import check
     from .netstate import network
     from .spy import spy
 
     cli.add_command(spy)
     cli.add_command(network)
+    cli.add_command(check)
 
 
 _register()

@@ -49,7 +49,8 @@ class LiveChecks(Prober):
                 hbs = self.heartbeats(h)
                 last = hbs[-1].at if hbs else self.start
                 need = 2 if h == self.h else 1
-                if len(hbs) < need and now - last <= limit:
+                # Undecided until it heartbeats enough, or its silence is beyond doubt (3 periods).
+                if len(hbs) < need and now - last <= 3 * limit:
                     return False
             return not (
                 self.role == "primary" and not self.resolv_heartbeats() and now - self.start <= 5 + JITTER
@@ -236,7 +237,11 @@ class LiveChecks(Prober):
         def offline(s: Seen) -> bool:
             return s.topic in hb_topics and parse_word(s.payload) == "OFFLINE"
 
-        limit = SLACK * self.period + JITTER
+        # Silence means "gone" past the longer of the advertised and the observed period (a node that
+        # heartbeats slower than it says must not look crashed for it).
+        times = [x.at for x in self.heartbeats(self.h)]
+        observed_gap = max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0)
+        limit = SLACK * max(self.period, observed_gap) + JITTER
         deadline = self.s.clock() + self.o.until_offline
 
         def gone() -> bool:

@@ -207,8 +207,11 @@ class ValueChecks(Prober):
         if loc is not None:
             rep, val, cid = self.get(loc, index=99)
             self.expect_refusal("JNT-IDX-02", "GET of location index 99", rep, val, cid, "location")
-        multi = self.pick(lambda x: len(x.indexes) > 1) or next(
-            (v for vals in self.values.values() for v in vals.values() if len(v.indexes) > 1), None
+        # A writable one first: its SET shows whether the index is honoured.
+        multi = (
+            self.pick(lambda x: len(x.indexes) > 1 and x.writable)
+            or self.pick(lambda x: len(x.indexes) > 1)
+            or next((v for vals in self.values.values() for v in vals.values() if len(v.indexes) > 1), None)
         )
         if multi is None:
             self.r.record("JNT-IDX-01", None, "no multi-instance value on this controller")
@@ -224,6 +227,14 @@ class ValueChecks(Prober):
             ans.get("index") == k,
             f"GET of {multi.uuid} index {k} answered index {ans.get('index')!r}",
         )
+        # A config value's instances do not change by themselves: the answer must be instance k's data.
+        want, zero = (
+            multi.indexes[k].get("data"),
+            multi.indexes[0].get("data") if 0 in multi.indexes else None,
+        )
+        if multi.genre == 3 and not same(want, zero) and not same(ans.get("data"), want):
+            self.r.record("JNT-IDX-01", False, f"GET of {multi.uuid} index {k} answered {ans.get('data')!r}, "
+                                               f"the data of index 0, not {want!r}")  # fmt: skip
         if self.o.read_only or not multi.writable or multi.type not in (8, 4, 2, 7):
             return
         ok0, d0 = self.read(multi, 0)
@@ -240,9 +251,10 @@ class ValueChecks(Prober):
         self.r.record(
             "JNT-IDX-01", good, f"SET of {multi.uuid} index {k}: index 0 is {now0!r}, index {k} is {nowk!r}"
         )
+        # Instance k first: a node that ignores the index writes index 0 again, which is restored next.
+        self.restore(multi, dk, k)
         if not same(now0, d0):
             self.restore(multi, d0, 0)
-        self.restore(multi, dk, k)
 
     @staticmethod
     def other_number(v: Value, *avoid: Any) -> int | None:

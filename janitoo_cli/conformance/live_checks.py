@@ -225,10 +225,12 @@ class LiveChecks(Prober):
         else:
             self.r.record("JNT-CTL-06", None, "no liveness change observed")
 
-    def check_offline(self) -> None:
+    def check_offline(self, mark: int | None = None) -> None:
+        """Wait up to until_offline for the node to go: OFFLINE heartbeats (a clean stop), its will (a
+        crash), or silence; `mark` is where to start looking (default: now)."""
         hb_topics = {self.t.heartbeat(Hadd.parse(h)): h for h in (self.nodes or {self.h: {}})}
         dispatch = self.t.heartbeat_dispatch()
-        mark = self.s.mark()
+        mark = self.s.mark() if mark is None else mark
 
         def will(s: Seen) -> bool:
             return s.topic == dispatch and s.get("add_node") == -1 and s.get("state") == "OFFLINE" and \

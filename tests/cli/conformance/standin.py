@@ -63,7 +63,9 @@ class StandIn:
         self.node_uuids = {self.hadds[0]: "dhcp" if self.k.controller_manager else "fakebus"}
         if len(self.hadds) > 1:
             self.node_uuids[self.hadds[1]] = "fakebus__sensor"
-        self.values: dict[str, dict[str, dict[int, dict[str, Any]]]] = {h: self._values(h) for h in self.hadds}
+        self.values: dict[str, dict[str, dict[int, dict[str, Any]]]] = {
+            h: self._values(h) for h in self.hadds
+        }
         self.received: list[dict[str, Any]] = []
         self.client = JanitooClient(host, port, prefix=prefix, reply_hadd=self.hadds[0],
                                     client_id=f"standin-{id(self):x}")  # fmt: skip
@@ -76,7 +78,9 @@ class StandIn:
         nu = self.node_uuids[hadd]
         sys_min = 0  # §8.1: heartbeat and config_timeout 0..3000
         vs = [
-            value(hadd, nu, "heartbeat", 4, 4, 112, self.k.advertised, units="seconds", min=sys_min, max=3000),
+            value(
+                hadd, nu, "heartbeat", 4, 4, 112, self.k.advertised, units="seconds", min=sys_min, max=3000
+            ),
             value(hadd, nu, "hadd", 4, 32, 112, hadd, units=""),
             value(hadd, nu, "config_timeout", 4, 4, 112, 3, units="seconds", min=0, max=3000),
             value(hadd, nu, "name", 3, 8, 112, f"Stand-in {hadd}"),
@@ -89,14 +93,26 @@ class StandIn:
                 value(hadd, nu, "temperature", 2, 3, 49, 21.5, writable=False, is_polled=True, poll_delay=1),
                 value(hadd, nu, "temperature_poll", 3, 4, 112, 1, units="seconds"),
                 value(hadd, nu, "switch", 2, 5, 37, "off", list_items=["on", "off"]),
-                value(hadd, nu, "blink", 5, 5, 0x3203, "off", list_items=["on", "off"], is_polled=True,
-                      poll_delay=1),
+                value(
+                    hadd,
+                    nu,
+                    "blink",
+                    5,
+                    5,
+                    0x3203,
+                    "off",
+                    list_items=["on", "off"],
+                    is_polled=True,
+                    poll_delay=1,
+                ),
                 value(hadd, nu, "blink_poll", 3, 4, 112, 1, units="seconds"),
             ]
             vs += [value(hadd, nu, "load", 1, 3, 49, 0.5 + i, index=i, writable=False, is_polled=True,
                          poll_delay=30) for i in range(3)]  # fmt: skip
             vs.append(value(hadd, nu, "load_poll", 3, 4, 112, 30, units="seconds"))
-            vs += [value(hadd, nu, "load_config", 3, 8, 112, str(m), index=i) for i, m in enumerate((1, 5, 15))]
+            vs += [
+                value(hadd, nu, "load_config", 3, 8, 112, str(m), index=i) for i, m in enumerate((1, 5, 15))
+            ]
         out: dict[str, dict[int, dict[str, Any]]] = {}
         for v in vs:
             out.setdefault(v["uuid"], {})[v["index"]] = v

@@ -122,7 +122,8 @@ ASSERTIONS: tuple[Assertion, ...] = (
         SHOULD,
         NODE,
         "Heartbeat",
-        "A node that answers requests heartbeats ONLINE (FAILED when its device cannot be read), not OFFLINE.",
+        "A node that answers requests heartbeats ONLINE (FAILED when its device cannot be read), "
+        "not OFFLINE.",
         deviation="components of a plain bus heartbeat OFFLINE while working (spec §5.1)",
     ),
     A(

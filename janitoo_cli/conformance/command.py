@@ -50,8 +50,14 @@ MAX_REPLY = 4 * 1024 * 1024
     "--list", "list_only", is_flag=True, help="Print the assertions (table, json or markdown) and exit."
 )
 @leaf_options
-def check(hadd: Hadd | None, read_only: bool, observe: float, until_offline: float, output: str | None,
-          list_only: bool) -> None:  # fmt: skip
+def check(
+    hadd: Hadd | None,
+    read_only: bool,
+    observe: float,
+    until_offline: float,
+    output: str | None,
+    list_only: bool,
+) -> None:
     """Tell whether a node speaks Janitoo: probe it and judge each numbered assertion.
 
     Asks the node's controller for its nodes and values (the six discovery kinds, directly and by
@@ -79,8 +85,14 @@ def check(hadd: Hadd | None, read_only: bool, observe: float, until_offline: flo
         raise CliError("--hadd is required (the node to check), or --list", EXIT_USAGE)
     if fmt not in CHECK_FORMATS:
         raise CliError(f"a check report is {', '.join(CHECK_FORMATS)}, not {fmt}", EXIT_USAGE)
-    options = Options(hadd, timeout=settings.timeout, observe=observe, read_only=read_only,
-                      until_offline=until_offline, quiet=min(1.0, settings.timeout))  # fmt: skip
+    options = Options(
+        hadd,
+        timeout=settings.timeout,
+        observe=observe,
+        read_only=read_only,
+        until_offline=until_offline,
+        quiet=min(1.0, settings.timeout),
+    )
     with protocol_errors():
         client = settings.client()
         client.max_payload = MAX_REPLY

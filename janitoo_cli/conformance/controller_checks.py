@@ -1,4 +1,4 @@
-"""Checks of a network controller's duties: its role value, resolv answers (and heartbeats, in live_checks)."""
+"""Checks of a network controller's duties: its role value and its resolv answers."""
 
 from __future__ import annotations
 
@@ -45,8 +45,16 @@ class ControllerChecks(Prober):
         cids = {kind: self.cid() for kind in NETWORK_REQUESTS}
         mark = self.s.mark()
         for kind in NETWORK_REQUESTS:
-            self.s.send(self.t.resolv_request(), {"cmd_class": COMMAND_DISCOVERY, "genre": 4, "uuid": kind,
-                                                  "reply_hadd": self.me, CORRELATION_KEY: cids[kind]})  # fmt: skip
+            self.s.send(
+                self.t.resolv_request(),
+                {
+                    "cmd_class": COMMAND_DISCOVERY,
+                    "genre": 4,
+                    "uuid": kind,
+                    "reply_hadd": self.me,
+                    CORRELATION_KEY: cids[kind],
+                },
+            )
 
         def of(kind: str) -> list[Seen]:
             return self.s.matching(lambda s: s.topic == topic and s.get("uuid") == kind, mark)

@@ -31,14 +31,22 @@ class DiscoveryChecks(Prober):
         cids = {kind: self.cid() for kind in NETWORK_REQUESTS}
         mark = self.s.mark()
         for kind in NETWORK_REQUESTS:
-            body = {"cmd_class": COMMAND_DISCOVERY, "genre": 4, "uuid": kind, "reply_hadd": self.me,
-                    CORRELATION_KEY: cids[kind]}  # fmt: skip
+            body = {
+                "cmd_class": COMMAND_DISCOVERY,
+                "genre": 4,
+                "uuid": kind,
+                "reply_hadd": self.me,
+                CORRELATION_KEY: cids[kind],
+            }
             self.s.send(self.t.node_request(self.hadd), body)
 
         def answered(kind: str) -> Callable[[Seen], bool]:
             # Any answer naming the kind: a broken envelope is DISC-02's to judge, not "no answer".
-            return lambda s: s.topic == reply_topic and s.get("uuid") == kind and \
-                s.get(CORRELATION_KEY) in (cids[kind], None)  # fmt: skip
+            return lambda s: (
+                s.topic == reply_topic
+                and s.get("uuid") == kind
+                and s.get(CORRELATION_KEY) in (cids[kind], None)
+            )
 
         deadline = self.s.clock() + self.o.timeout
         self.s.wait_until(lambda: all(self.s.matching(answered(k), mark) for k in NETWORK_REQUESTS), deadline)
@@ -47,9 +55,13 @@ class DiscoveryChecks(Prober):
             if got:
                 self.replies[kind] = got[0]
         missing = [k for k in NETWORK_REQUESTS if k not in self.replies]
-        self.r.record("JNT-DISC-01", not missing,
-                      f"no reply to {', '.join(missing)} within {self.o.timeout:g} s" if missing
-                      else "six replies on /nodes/<reply_hadd>/reply")  # fmt: skip
+        self.r.record(
+            "JNT-DISC-01",
+            not missing,
+            f"no reply to {', '.join(missing)} within {self.o.timeout:g} s"
+            if missing
+            else "six replies on /nodes/<reply_hadd>/reply",
+        )
         for kind, seen in self.replies.items():
             self.check_envelope(kind, seen, "JNT-DISC-02")
             cid = seen.get(CORRELATION_KEY)
@@ -65,8 +77,16 @@ class DiscoveryChecks(Prober):
         if not isinstance(b, dict):
             self.r.record(aid, False, f"{kind} reply is not a JSON object: {excerpt(seen)}")
             return
-        wrong = [k for k, want in (("cmd_class", COMMAND_DISCOVERY), ("genre", 4), ("uuid", kind),
-                                   ("reply_hadd", self.me)) if b.get(k) != want or isinstance(b.get(k), bool)]  # fmt: skip
+        wrong = [
+            k
+            for k, want in (
+                ("cmd_class", COMMAND_DISCOVERY),
+                ("genre", 4),
+                ("uuid", kind),
+                ("reply_hadd", self.me),
+            )
+            if b.get(k) != want or isinstance(b.get(k), bool)
+        ]
         if wrong:
             self.r.record(aid, False, f"{kind} reply: {', '.join(f'{k}={b.get(k)!r}' for k in wrong)}")
         elif not isinstance(b.get("data"), dict):
@@ -148,9 +168,11 @@ class DiscoveryChecks(Prober):
                             or v.get("uuid") != uuid
                             or str(v.get("index", 0)) != str(idx)
                         ):
-                            shape_problems.append(f"{kind} keys {hadd}/{uuid}/{idx} disagree with the value's "
-                                                  f"hadd {v.get('hadd')!r}, uuid {v.get('uuid')!r}, "
-                                                  f"index {v.get('index')!r}")  # fmt: skip
+                            shape_problems.append(
+                                f"{kind} keys {hadd}/{uuid}/{idx} disagree with the value's "
+                                f"hadd {v.get('hadd')!r}, uuid {v.get('uuid')!r}, "
+                                f"index {v.get('index')!r}"
+                            )
                         if v.get("genre") != genre:
                             shape_problems.append(f"{kind} {hadd}/{uuid} has genre {v.get('genre')!r}")
                         for k in ("genre", "type", "cmd_class", "index"):
@@ -210,7 +232,8 @@ class DiscoveryChecks(Prober):
                 and not same(vals["heartbeat"].raw.get("data"), node.get("heartbeat"))
             ):
                 agree.append(
-                    f"{hadd}: heartbeat value {vals['heartbeat'].raw.get('data')!r}, node dict {node.get('heartbeat')!r}"
+                    f"{hadd}: heartbeat value {vals['heartbeat'].raw.get('data')!r}, "
+                    f"node dict {node.get('heartbeat')!r}"
                 )
             hb = vals.get("heartbeat")
             if hb is not None:
@@ -250,9 +273,16 @@ class DiscoveryChecks(Prober):
         cid = self.cid()
         topic = self.t.broadcast_reply(self.s.reply_hadd)
         mark = self.s.mark()
-        self.s.send(self.t.broadcast_request(), {"cmd_class": COMMAND_DISCOVERY, "genre": 4,
-                                                 "uuid": "request_info_nodes", "reply_hadd": self.me,
-                                                 CORRELATION_KEY: cid})  # fmt: skip
+        self.s.send(
+            self.t.broadcast_request(),
+            {
+                "cmd_class": COMMAND_DISCOVERY,
+                "genre": 4,
+                "uuid": "request_info_nodes",
+                "reply_hadd": self.me,
+                CORRELATION_KEY: cid,
+            },
+        )
 
         def mine(s: Seen) -> bool:
             data = s.get("data")

@@ -1,4 +1,4 @@
-"""Keeps the assertions section of docs/protocol.md equal to the table: `python -m janitoo_cli.conformance.docs`."""
+"""Keeps docs/protocol.md's assertions section equal to the table: python -m janitoo_cli.conformance.docs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checks on what the node publishes by itself: heartbeats, value publications, encoding, its going offline."""
+"""Checks of what a node publishes by itself: heartbeats, value publications, encoding, going offline."""
 
 from __future__ import annotations
 
@@ -86,17 +86,29 @@ class LiveChecks(Prober):
                 f"heartbeat payload {clip(repr(bad[0]), 80)} is not a bare word" if bad else "bare words",
             )
             unknown = [w for w in words if parse_word(w) is not None and parse_word(w) not in HEARTBEAT_WORDS]
-            self.r.record("JNT-HB-02", not unknown and not bad, f"unknown state {clip(repr(unknown[0] if unknown else bad[0]), 60)}"
-                          if unknown or bad else "known states")  # fmt: skip
+            self.r.record(
+                "JNT-HB-02",
+                not unknown and not bad,
+                f"unknown state {clip(repr(unknown[0] if unknown else bad[0]), 60)}"
+                if unknown or bad
+                else "known states",
+            )
             times = [s.at for s in hbs]
             gaps = [b - a for a, b in zip(times, times[1:], strict=False)] + [end - times[-1]]
             worst = max(gaps)
             if worst > limit:
-                self.r.record("JNT-HB-03", False, f"{worst:.1f} s between heartbeats, advertised period "
-                                                  f"{self.period:g} s (limit {limit:.1f} s)")  # fmt: skip
+                self.r.record(
+                    "JNT-HB-03",
+                    False,
+                    f"{worst:.1f} s between heartbeats, advertised period "
+                    f"{self.period:g} s (limit {limit:.1f} s)",
+                )
             elif len(hbs) >= 2:
-                self.r.record("JNT-HB-03", True, f"{len(hbs)} heartbeats, longest gap {worst:.1f} s "
-                                                 f"(period {self.period:g} s)")  # fmt: skip
+                self.r.record(
+                    "JNT-HB-03",
+                    True,
+                    f"{len(hbs)} heartbeats, longest gap {worst:.1f} s (period {self.period:g} s)",
+                )
             else:
                 self.r.record(
                     "JNT-HB-03",
@@ -146,16 +158,27 @@ class LiveChecks(Prober):
     def check_wire(self) -> None:
         own = self.s.matching(self.node_topic)
         retained = [s for s in own if s.retain]
-        self.r.record("JNT-WIRE-01", not retained, f"retained message on {clip(retained[0].topic, 100)}" if retained
-                      else f"{len(own)} messages, none retained")  # fmt: skip
+        self.r.record(
+            "JNT-WIRE-01",
+            not retained,
+            f"retained message on {clip(retained[0].topic, 100)}"
+            if retained
+            else f"{len(own)} messages, none retained",
+        )
         hb_prefix = self.t.heartbeat_dispatch()
         broken = [
             s
             for s in own
             if s.error is not None or (not s.topic.startswith(hb_prefix) and not isinstance(s.body, dict))
         ]
-        self.r.record("JNT-WIRE-02", not broken, f"undecodable message on {clip(broken[0].topic, 100)}: "
-                      f"{clip(broken[0].error or 'not a JSON object', 120)}" if broken else "every message decodes")  # fmt: skip
+        self.r.record(
+            "JNT-WIRE-02",
+            not broken,
+            f"undecodable message on {clip(broken[0].topic, 100)}: "
+            f"{clip(broken[0].error or 'not a JSON object', 120)}"
+            if broken
+            else "every message decodes",
+        )
 
     def check_publications(self) -> None:
         vprefix = f"{self.t.prefix}/values/"
@@ -192,8 +215,11 @@ class LiveChecks(Prober):
     def check_resolv_heartbeat(self, observed: float) -> None:
         rhb = self.resolv_heartbeats()
         if not rhb:
-            self.r.record("JNT-CTL-02", False if observed > 5 + JITTER else None,
-                          f"no resolv heartbeat in {observed:.1f} s")  # fmt: skip
+            self.r.record(
+                "JNT-CTL-02",
+                False if observed > 5 + JITTER else None,
+                f"no resolv heartbeat in {observed:.1f} s",
+            )
         else:
             b = rhb[-1].body
             ok = (
@@ -209,8 +235,13 @@ class LiveChecks(Prober):
             self.r.record(
                 "JNT-CTL-05", not ext, f"resolv heartbeat without {', '.join(ext)}" if ext else "epochs"
             )
-        dispatch = self.s.matching(lambda s: s.topic == self.t.heartbeat_dispatch() and isinstance(s.body, dict)
-                                   and s.get("add_node") != -1)  # fmt: skip
+        dispatch = self.s.matching(
+            lambda s: (
+                s.topic == self.t.heartbeat_dispatch()
+                and isinstance(s.body, dict)
+                and s.get("add_node") != -1
+            )
+        )
         last: dict[tuple[Any, Any, Any], float] = {}
         storm = None
         for s in dispatch:
@@ -233,8 +264,12 @@ class LiveChecks(Prober):
         mark = self.s.mark() if mark is None else mark
 
         def will(s: Seen) -> bool:
-            return s.topic == dispatch and s.get("add_node") == -1 and s.get("state") == "OFFLINE" and \
-                str(s.get("add_ctrl")).lstrip("0") == str(self.hadd.controller).lstrip("0")  # fmt: skip
+            return (
+                s.topic == dispatch
+                and s.get("add_node") == -1
+                and s.get("state") == "OFFLINE"
+                and str(s.get("add_ctrl")).lstrip("0") == str(self.hadd.controller).lstrip("0")
+            )
 
         def offline(s: Seen) -> bool:
             return s.topic in hb_topics and parse_word(s.payload) == "OFFLINE"
@@ -261,8 +296,13 @@ class LiveChecks(Prober):
         silent = self.s.clock() - (hbs[-1].at if hbs else self.start) > limit
         if offs:
             missing = sorted(set(hb_topics.values()) - offs)
-            self.r.record("JNT-HB-07", not missing, f"no OFFLINE from {', '.join(missing[:5])}" if missing
-                          else f"OFFLINE from all {len(offs)} nodes")  # fmt: skip
+            self.r.record(
+                "JNT-HB-07",
+                not missing,
+                f"no OFFLINE from {', '.join(missing[:5])}"
+                if missing
+                else f"OFFLINE from all {len(offs)} nodes",
+            )
             self.r.record(
                 "JNT-LW-01",
                 True if wills else None,

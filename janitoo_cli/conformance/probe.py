@@ -19,13 +19,40 @@ from .session import Seen, Session
 CORRELATION_KEY = "jnt_cid"
 NETWORK_CONTROLLER_CLASS = 0x1051
 HEARTBEAT_WORDS = frozenset({"ONLINE", "OFFLINE", "FAILED", "BOOT", "SYSTEM", "CONFIG", "INIT"})
-NODE_KEYS = ("uuid", "hadd", "name", "location", "product_name", "product_type", "capabilities",
-             "cmd_classes", "heartbeat", "config_timeout", "state")  # fmt: skip
-VALUE_KEYS = ("uuid", "hadd", "genre", "type", "cmd_class", "index", "data", "label", "help",
-              "is_readonly", "is_writeonly")  # fmt: skip
+NODE_KEYS = (
+    "uuid",
+    "hadd",
+    "name",
+    "location",
+    "product_name",
+    "product_type",
+    "capabilities",
+    "cmd_classes",
+    "heartbeat",
+    "config_timeout",
+    "state",
+)
+VALUE_KEYS = (
+    "uuid",
+    "hadd",
+    "genre",
+    "type",
+    "cmd_class",
+    "index",
+    "data",
+    "label",
+    "help",
+    "is_readonly",
+    "is_writeonly",
+)
 INDEXED_KINDS = {"request_info_users", "request_info_configs", "request_info_basics"}
-KIND_GENRE = {"request_info_users": 2, "request_info_configs": 3, "request_info_systems": 4,
-              "request_info_basics": 1, "request_info_commands": 5}  # fmt: skip
+KIND_GENRE = {
+    "request_info_users": 2,
+    "request_info_configs": 3,
+    "request_info_systems": 4,
+    "request_info_basics": 1,
+    "request_info_commands": 5,
+}
 # Value types the checker may write back unchanged, and cmd_classes it never writes (they act: FSM
 # transitions, buttons, blink, the undefined 0 and 1 of action values).
 PLAIN_TYPES = {1, 2, 3, 4, 5, 7, 8}
@@ -102,14 +129,31 @@ class Prober:
     def value_topic(self, genre: int, uuid: str, hadd: str | None = None) -> str:
         return self.t.values(Genre(genre), Hadd.parse(hadd or self.h), uuid)
 
-    def request(self, uuid: str, genre: int, cmd_class: int, *, data: Any = None, is_set: bool = False,
-                index: int | None = None, cid: str | None = None, extra: dict[str, Any] | None = None,
-                hadd: str | None = None) -> tuple[str | None, int]:  # fmt: skip
+    def request(
+        self,
+        uuid: str,
+        genre: int,
+        cmd_class: int,
+        *,
+        data: Any = None,
+        is_set: bool = False,
+        index: int | None = None,
+        cid: str | None = None,
+        extra: dict[str, Any] | None = None,
+        hadd: str | None = None,
+    ) -> tuple[str | None, int]:
         """Send a GET or SET; returns its correlation id and the record position before it."""
         target = hadd or self.h
-        body: dict[str, Any] = {"cmd_class": cmd_class, "uuid": uuid, "data": data, "reply_hadd": self.me,
-                                "genre": genre, "is_writeonly": is_set, "is_readonly": not is_set,
-                                "hadd": target}  # fmt: skip
+        body: dict[str, Any] = {
+            "cmd_class": cmd_class,
+            "uuid": uuid,
+            "data": data,
+            "reply_hadd": self.me,
+            "genre": genre,
+            "is_writeonly": is_set,
+            "is_readonly": not is_set,
+            "hadd": target,
+        }
         if index is not None:
             body["index"] = index
         if cid is not None:
@@ -119,8 +163,17 @@ class Prober:
         self.s.send(self.t.node_request(Hadd.parse(target)), body)
         return cid, mark
 
-    def answers(self, uuid: str, genre: int, cid: str | None, mark: int, *, want_reply: bool,
-                want_values: bool, hadd: str | None = None) -> tuple[Seen | None, Seen | None]:  # fmt: skip
+    def answers(
+        self,
+        uuid: str,
+        genre: int,
+        cid: str | None,
+        mark: int,
+        *,
+        want_reply: bool,
+        want_values: bool,
+        hadd: str | None = None,
+    ) -> tuple[Seen | None, Seen | None]:
         """The answer on /nodes/<me>/reply and the one on /values/<genre>/<hadd>/<uuid> (None if absent).
 
         Waits for the first wanted answer (up to the timeout), then a short while for the other route;
@@ -136,8 +189,11 @@ class Prober:
             if cid is not None and got is not None:
                 return got == cid
             # Peers that drop the key: the original's matching by uuid, hadd and our reply_hadd.
-            return s.body.get("uuid") == uuid and s.body.get("reply_hadd") == self.me and \
-                s.body.get("hadd") in (target, None)  # fmt: skip
+            return (
+                s.body.get("uuid") == uuid
+                and s.body.get("reply_hadd") == self.me
+                and s.body.get("hadd") in (target, None)
+            )
 
         def on_reply(s: Seen) -> bool:
             return s.topic == reply_topic and ours(s)
@@ -146,8 +202,9 @@ class Prober:
             return s.topic == values_topic and ours(s)
 
         if want_reply or want_values:
-            first = self.s.wait_for(lambda s: (want_reply and on_reply(s)) or (want_values and on_values(s)),
-                                    self.o.timeout, mark)  # fmt: skip
+            first = self.s.wait_for(
+                lambda s: (want_reply and on_reply(s)) or (want_values and on_values(s)), self.o.timeout, mark
+            )
             # The other route follows at once when there is one; nothing came: the timeout was the wait.
             settle = min(0.3, self.o.timeout) if first is not None else 0.0
         else:
@@ -162,17 +219,20 @@ class Prober:
         cid = self.cid()
         _, mark = self.request(v.uuid, v.genre, self.class_for(v), index=index, cid=cid, hadd=v.hadd)
         config_like = v.genre in (3, 4)
-        rep, val = self.answers(v.uuid, v.genre, cid, mark, want_reply=not config_like,
-                                want_values=config_like, hadd=v.hadd)  # fmt: skip
+        rep, val = self.answers(
+            v.uuid, v.genre, cid, mark, want_reply=not config_like, want_values=config_like, hadd=v.hadd
+        )
         return rep, val, cid
 
     def set(self, v: Value, data: Any, index: int | None = None) -> tuple[Seen | None, Seen | None, str]:
         cid = self.cid()
-        _, mark = self.request(v.uuid, v.genre, self.class_for(v), data=data, is_set=True, index=index,
-                               cid=cid, hadd=v.hadd)  # fmt: skip
+        _, mark = self.request(
+            v.uuid, v.genre, self.class_for(v), data=data, is_set=True, index=index, cid=cid, hadd=v.hadd
+        )
         config_like = v.genre in (3, 4)
-        rep, val = self.answers(v.uuid, v.genre, cid, mark, want_reply=True, want_values=config_like,
-                                hadd=v.hadd)  # fmt: skip
+        rep, val = self.answers(
+            v.uuid, v.genre, cid, mark, want_reply=True, want_values=config_like, hadd=v.hadd
+        )
         return rep, val, cid
 
     @staticmethod
@@ -193,9 +253,13 @@ class Prober:
         ok, now = self.read(v, index)
         if not ok or not same(now, original):
             self.restore_failed = True
-            self.notes.append(clip(f"could not restore {v.hadd} {v.uuid}" +
-                                   (f"[{index}]" if index is not None else "") +
-                                   f": it was {original!r}, it is now {now!r}; set it back by hand"))  # fmt: skip
+            self.notes.append(
+                clip(
+                    f"could not restore {v.hadd} {v.uuid}"
+                    + (f"[{index}]" if index is not None else "")
+                    + f": it was {original!r}, it is now {now!r}; set it back by hand"
+                )
+            )
 
     def pick(self, pred: Callable[[Value], bool], hadd: str | None = None) -> Value | None:
         for v in self.values.get(hadd or self.h, {}).values():
@@ -203,8 +267,9 @@ class Prober:
                 return v
         return None
 
-    def expect_refusal(self, aid: str, what: str, rep: Seen | None, val: Seen | None, cid: str,
-                       uuid: str) -> bool:  # fmt: skip
+    def expect_refusal(
+        self, aid: str, what: str, rep: Seen | None, val: Seen | None, cid: str, uuid: str
+    ) -> bool:
         """An error reply on /nodes/<reply_hadd>/reply, nothing on /values/...; returns whether it refused."""
         if val is not None and (val.get("error") or val.get(CORRELATION_KEY) == cid):
             bad = "an error" if val.get("error") else "an acknowledgement"
@@ -221,15 +286,19 @@ class Prober:
         if not isinstance(err, str) or not err:
             self.r.record(aid, False, f"{what} was accepted: the reply has no error")
             return False
-        problems = [f"{k}={b.get(k)!r}" for k, want in (("uuid", uuid), ("hadd", self.h), (CORRELATION_KEY, cid))
-                    if b.get(k) != want]  # fmt: skip
+        problems = [
+            f"{k}={b.get(k)!r}"
+            for k, want in (("uuid", uuid), ("hadd", self.h), (CORRELATION_KEY, cid))
+            if b.get(k) != want
+        ]
         self.r.record(
             aid, not problems, f"{what}: error reply " + (", ".join(problems) if problems else f"{err!r}")
         )
         return True
 
-    def judge_config_answer(self, aid: str, v: Value, val: Seen | None, rep: Seen | None, cid: str,
-                            is_set: bool, data: Any = None) -> None:  # fmt: skip
+    def judge_config_answer(
+        self, aid: str, v: Value, val: Seen | None, rep: Seen | None, cid: str, is_set: bool, data: Any = None
+    ) -> None:
         what = f"{'SET' if is_set else 'GET'} of {Genre(v.genre).topic_word} value {v.uuid}"
         if val is None:
             extra = " (it answered on /nodes/<reply_hadd>/reply only)" if rep is not None else ""
@@ -244,8 +313,14 @@ class Prober:
         problems = []
         if b.get("error"):
             problems.append(f"refused: {b.get('error')!r}")
-        for k, want in (("uuid", v.uuid), ("hadd", v.hadd), ("genre", v.genre), ("cmd_class", COMMAND_CONFIGURATION),
-                        ("is_writeonly", False), ("is_readonly", True)):  # fmt: skip
+        for k, want in (
+            ("uuid", v.uuid),
+            ("hadd", v.hadd),
+            ("genre", v.genre),
+            ("cmd_class", COMMAND_CONFIGURATION),
+            ("is_writeonly", False),
+            ("is_readonly", True),
+        ):
             if b.get(k) != want:
                 problems.append(f"{k}={b.get(k)!r}")
         for k in ("data", "label", "help"):
@@ -263,8 +338,16 @@ class Prober:
             passed="jnt_cid echoed",
         )
 
-    def judge_user_answer(self, aid: str, v: Value, rep: Seen | None, val: Seen | None, cid: str,
-                          is_set: bool = False, data: Any = None) -> None:  # fmt: skip
+    def judge_user_answer(
+        self,
+        aid: str,
+        v: Value,
+        rep: Seen | None,
+        val: Seen | None,
+        cid: str,
+        is_set: bool = False,
+        data: Any = None,
+    ) -> None:
         what = f"{'SET' if is_set else 'GET'} of {Genre(v.genre).topic_word} value {v.uuid}"
         missing = [r for r, s in (("/nodes/<reply_hadd>/reply", rep), ("/values/...", val)) if s is None]
         if missing:
@@ -283,16 +366,30 @@ class Prober:
             lacks = [k for k in VALUE_KEYS if k not in b]
             if lacks:
                 problems.append(f"not a full value dict (no {', '.join(lacks)})")
-            for k, want in (("uuid", v.uuid), ("hadd", v.hadd), ("genre", v.genre), ("is_writeonly", False),
-                            ("is_readonly", True)):  # fmt: skip
+            for k, want in (
+                ("uuid", v.uuid),
+                ("hadd", v.hadd),
+                ("genre", v.genre),
+                ("is_writeonly", False),
+                ("is_readonly", True),
+            ):
                 if b.get(k) != want:
                     problems.append(f"{k}={b.get(k)!r}")
             if is_set and not same(b.get("data"), data):
                 problems.append(f"data {b.get('data')!r} instead of {data!r}")
-        self.r.record(aid, not problems, f"{what}: " + "; ".join(dict.fromkeys(problems)) if problems
-                      else f"{what} answered on both routes")  # fmt: skip
-        self.r.record("JNT-VAL-03", all(s is not None and s.get(CORRELATION_KEY) == cid for s in (rep, val)),
-                      f"{what}: no jnt_cid in the answer", passed="jnt_cid echoed")  # fmt: skip
+        self.r.record(
+            aid,
+            not problems,
+            f"{what}: " + "; ".join(dict.fromkeys(problems))
+            if problems
+            else f"{what} answered on both routes",
+        )
+        self.r.record(
+            "JNT-VAL-03",
+            all(s is not None and s.get(CORRELATION_KEY) == cid for s in (rep, val)),
+            f"{what}: no jnt_cid in the answer",
+            passed="jnt_cid echoed",
+        )
 
     def unchanged(self, aid: str, v: Value, original: Any) -> None:
         ok, now = self.read(v)

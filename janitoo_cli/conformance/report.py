@@ -59,7 +59,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "message": r.message,
             }
             for r in report.results
-        ],  # fmt: skip
+        ],
         "notes": report.notes,
     }
 
@@ -75,13 +75,16 @@ def _xml(text: str) -> str:
 def render_junit(report: Report) -> str:
     """JUnit XML: one testcase per assertion; a failed MUST is a failure, n/a is skipped, a broken
     SHOULD passes with a system-out line (CI should not go red on a recommendation)."""
-    suite = ET.Element("testsuite", {
-        "name": _xml(f"jnt check {report.hadd}"),
-        "tests": str(len(report.results)),
-        "failures": str(report.count(Outcome.FAIL) + (1 if report.restore_failed else 0)),
-        "errors": "0",
-        "skipped": str(report.count(Outcome.NA)),
-    })  # fmt: skip
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": _xml(f"jnt check {report.hadd}"),
+            "tests": str(len(report.results)),
+            "failures": str(report.count(Outcome.FAIL) + (1 if report.restore_failed else 0)),
+            "errors": "0",
+            "skipped": str(report.count(Outcome.NA)),
+        },
+    )
     for r in report.results:
         a = r.assertion
         case = ET.SubElement(
@@ -107,8 +110,16 @@ def render_junit(report: Report) -> str:
 
 
 def assertion_dict(a: Assertion) -> dict[str, Any]:
-    return {"id": a.id, "level": a.level, "role": a.role, "area": a.area, "text": a.text,
-            "extension": a.extension, "deviation": a.deviation, "checked": a.checked}  # fmt: skip
+    return {
+        "id": a.id,
+        "level": a.level,
+        "role": a.role,
+        "area": a.area,
+        "text": a.text,
+        "extension": a.extension,
+        "deviation": a.deviation,
+        "checked": a.checked,
+    }
 
 
 def render_list(fmt: str) -> str:

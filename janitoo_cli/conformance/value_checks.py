@@ -29,8 +29,9 @@ class ValueChecks(Prober):
             )
             rep, val, cid = self.get(v)
             self.judge_config_answer("JNT-VAL-01", v, val, rep, cid, is_set=False)
-        user = self.pick(lambda x: x.genre in USER_GENRES and not x.writable) or \
-            self.pick(lambda x: x.genre in USER_GENRES)  # fmt: skip
+        user = self.pick(lambda x: x.genre in USER_GENRES and not x.writable) or self.pick(
+            lambda x: x.genre in USER_GENRES
+        )
         if user is None:
             self.r.record("JNT-VAL-02", None, f"{self.h} has no basic, user or command value")
             return
@@ -60,11 +61,21 @@ class ValueChecks(Prober):
         # Unknown discovery kind, oversized and broken uuids: no answer at all.
         cid = self.cid()
         mark = self.s.mark()
-        self.s.send(self.t.node_request(self.hadd), {"cmd_class": COMMAND_DISCOVERY, "genre": 4,
-                                                     "uuid": "request_info_jnt_check", "reply_hadd": self.me,
-                                                     CORRELATION_KEY: cid})  # fmt: skip
-        got = self.s.wait_for(lambda s: s.get(CORRELATION_KEY) == cid or s.get("uuid") == "request_info_jnt_check",
-                              self.o.quiet, mark)  # fmt: skip
+        self.s.send(
+            self.t.node_request(self.hadd),
+            {
+                "cmd_class": COMMAND_DISCOVERY,
+                "genre": 4,
+                "uuid": "request_info_jnt_check",
+                "reply_hadd": self.me,
+                CORRELATION_KEY: cid,
+            },
+        )
+        got = self.s.wait_for(
+            lambda s: s.get(CORRELATION_KEY) == cid or s.get("uuid") == "request_info_jnt_check",
+            self.o.quiet,
+            mark,
+        )
         self.r.record(
             "JNT-DISC-07",
             got is None,
@@ -109,17 +120,34 @@ class ValueChecks(Prober):
             )
         # Broken payloads; then the node must still answer.
         topic = self.t.node_request(self.hadd)
-        base = {"cmd_class": COMMAND_CONFIGURATION, "uuid": "location", "genre": 3, "hadd": self.h,
-                "reply_hadd": self.me}  # fmt: skip
-        for payload in (b"{not json", b"[1, 2, 3]", b"\xff\xfe", b"[" * 5000,
-                        {**base, "is_readonly": 5}, {**base, "genre": "x"}, {**base, "uuid": {"a": 1}},
-                        {**base, "pad": "x" * 70000}):  # fmt: skip
+        base = {
+            "cmd_class": COMMAND_CONFIGURATION,
+            "uuid": "location",
+            "genre": 3,
+            "hadd": self.h,
+            "reply_hadd": self.me,
+        }
+        for payload in (
+            b"{not json",
+            b"[1, 2, 3]",
+            b"\xff\xfe",
+            b"[" * 5000,
+            {**base, "is_readonly": 5},
+            {**base, "genre": "x"},
+            {**base, "uuid": {"a": 1}},
+            {**base, "pad": "x" * 70000},
+        ):
             self.s.send(topic, payload)
         ok, _ = self.read(loc)
         if not ok:
             ok, _ = self.read(loc)  # one more chance: a rate limit may have dropped the first
-        self.r.record("JNT-SAFE-06", ok, "no answer to a GET after hostile requests" if not ok
-                      else "still answering after hostile requests")  # fmt: skip
+        self.r.record(
+            "JNT-SAFE-06",
+            ok,
+            "no answer to a GET after hostile requests"
+            if not ok
+            else "still answering after hostile requests",
+        )
 
     def check_sets(self) -> None:
         loc = self.pick(lambda x: x.uuid == "location" and x.genre == 3)
@@ -139,8 +167,14 @@ class ValueChecks(Prober):
                     self.r.record("JNT-SET-01", False, f"a GET after the SET returned {now!r}")
                 self.restore(loc, original)
                 rep, val, cid = self.set(loc, "jnt-check\x07bell")
-                if not self.expect_refusal("JNT-SAFE-02", "SET of location to a text with a control character",
-                                           rep, val, cid, "location"):  # fmt: skip
+                if not self.expect_refusal(
+                    "JNT-SAFE-02",
+                    "SET of location to a text with a control character",
+                    rep,
+                    val,
+                    cid,
+                    "location",
+                ):
                     self.restore(loc, original)
                 else:
                     self.unchanged("JNT-SAFE-02", loc, original)
@@ -153,8 +187,10 @@ class ValueChecks(Prober):
             if ok:
                 rep, val, cid = self.set(hb, original)
                 self.judge_config_answer("JNT-SET-02", hb, val, rep, cid, is_set=True, data=original)
-                for aid, bad, what in (("JNT-REF-03", "jnt-check", "SET of heartbeat to a text"),
-                                       ("JNT-SAFE-03", 0, "SET of heartbeat to 0")):  # fmt: skip
+                for aid, bad, what in (
+                    ("JNT-REF-03", "jnt-check", "SET of heartbeat to a text"),
+                    ("JNT-SAFE-03", 0, "SET of heartbeat to 0"),
+                ):
                     rep, val, cid = self.set(hb, bad)
                     if self.expect_refusal(aid, what, rep, val, cid, "heartbeat"):
                         self.unchanged(aid, hb, original)
@@ -183,10 +219,17 @@ class ValueChecks(Prober):
         else:
             ok, current = self.read(ro)
             rep, val, cid = self.set(ro, current)
-            self.expect_refusal("JNT-REF-02", f"SET of the read-only {ro.uuid} (to its current data)", rep, val,
-                                cid, ro.uuid)  # fmt: skip
-        rw = self.pick(lambda x: x.genre in USER_GENRES and x.writable and x.type in PLAIN_TYPES
-                       and x.cmd_class not in ACTING_CLASSES)  # fmt: skip
+            self.expect_refusal(
+                "JNT-REF-02", f"SET of the read-only {ro.uuid} (to its current data)", rep, val, cid, ro.uuid
+            )
+        rw = self.pick(
+            lambda x: (
+                x.genre in USER_GENRES
+                and x.writable
+                and x.type in PLAIN_TYPES
+                and x.cmd_class not in ACTING_CLASSES
+            )
+        )
         if rw is None:
             self.r.record(
                 "JNT-SET-03",
@@ -233,8 +276,12 @@ class ValueChecks(Prober):
             multi.indexes[0].get("data") if 0 in multi.indexes else None,
         )
         if multi.genre == 3 and not same(want, zero) and not same(ans.get("data"), want):
-            self.r.record("JNT-IDX-01", False, f"GET of {multi.uuid} index {k} answered {ans.get('data')!r}, "
-                                               f"the data of index 0, not {want!r}")  # fmt: skip
+            self.r.record(
+                "JNT-IDX-01",
+                False,
+                f"GET of {multi.uuid} index {k} answered {ans.get('data')!r}, "
+                f"the data of index 0, not {want!r}",
+            )
         if self.o.read_only or not multi.writable or multi.type not in (8, 4, 2, 7):
             return
         ok0, d0 = self.read(multi, 0)

@@ -87,8 +87,26 @@ def test_helloworld_passes_every_assertion(
     broker, conf = primary_node
     before = conf.read_text(encoding="utf-8")
     report = tmp_path / "conformance.xml"
-    result = CliRunner().invoke(cli, ["check", "--hadd", "0225/0000", "--port", str(broker.port), "--prefix", PREFIX,
-                                      "--timeout", "2", "--observe", "10", "--format", "junit", "--output", str(report)])  # fmt: skip
+    result = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            "--hadd",
+            "0225/0000",
+            "--port",
+            str(broker.port),
+            "--prefix",
+            PREFIX,
+            "--timeout",
+            "2",
+            "--observe",
+            "10",
+            "--format",
+            "junit",
+            "--output",
+            str(report),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "node 0225/0000 conforms" in result.stderr
     suite = ET.parse(report).getroot().find("testsuite")
@@ -98,8 +116,21 @@ def test_helloworld_passes_every_assertion(
     assert warned == []
     passed = {name for name, c in cases.items() if len(c) == 0}
     # The network controller duties were checked, not skipped; so were the SETs and refusals.
-    assert {"JNT-CTL-01", "JNT-CTL-02", "JNT-CTL-03", "JNT-CTL-04", "JNT-CTL-05", "JNT-SET-01", "JNT-SET-02",
-            "JNT-REF-01", "JNT-REF-02", "JNT-SAFE-02", "JNT-HB-03", "JNT-HB-05", "JNT-DISC-06"} <= passed  # fmt: skip
+    assert {
+        "JNT-CTL-01",
+        "JNT-CTL-02",
+        "JNT-CTL-03",
+        "JNT-CTL-04",
+        "JNT-CTL-05",
+        "JNT-SET-01",
+        "JNT-SET-02",
+        "JNT-REF-01",
+        "JNT-REF-02",
+        "JNT-SAFE-02",
+        "JNT-HB-03",
+        "JNT-HB-05",
+        "JNT-DISC-06",
+    } <= passed
     # Nothing was left changed: location is back, and so is the config file (only the same key rewritten).
     with JanitooClient("127.0.0.1", broker.port, prefix=PREFIX) as client:
         assert client.get_value("0225/0000", "location", "config").data == "Rapsberry"
@@ -108,8 +139,23 @@ def test_helloworld_passes_every_assertion(
 
 def test_helloworld_read_only_component(primary_node: tuple[MosquittoBroker, Path]) -> None:
     broker, _ = primary_node
-    result = CliRunner().invoke(cli, ["check", "--hadd", "0225/0003", "--port", str(broker.port), "--prefix", PREFIX,
-                                      "--timeout", "2", "--observe", "10", "--read-only"])  # fmt: skip
+    result = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            "--hadd",
+            "0225/0003",
+            "--port",
+            str(broker.port),
+            "--prefix",
+            PREFIX,
+            "--timeout",
+            "2",
+            "--observe",
+            "10",
+            "--read-only",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = {
         line.split()[0]: line.split()[2] for line in result.stdout.splitlines()[1:] if line.startswith("JNT-")
@@ -118,8 +164,11 @@ def test_helloworld_read_only_component(primary_node: tuple[MosquittoBroker, Pat
     assert set(rows.values()) <= {"PASS", "N/A"}
 
 
-@pytest.mark.parametrize(("sig", "seen"), [(signal.SIGTERM, "JNT-HB-07"), (signal.SIGKILL, "JNT-LW-01")],
-                         ids=["clean-stop", "crash"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("sig", "seen"),
+    [(signal.SIGTERM, "JNT-HB-07"), (signal.SIGKILL, "JNT-LW-01")],
+    ids=["clean-stop", "crash"],
+)
 def test_helloworld_going_offline(tmp_path: Path, sig: int, seen: str) -> None:
     with MosquittoBroker() as broker:
         node = NodeProcess(helloworld(tmp_path, broker.port, primary=False)).start()

@@ -22,8 +22,14 @@ from janitoo_protocol import Hadd
 from janitoo_protocol.transport import Envelope, JanitooClient
 
 COMMAND_DISCOVERY = 20480
-KINDS = {"request_info_nodes": None, "request_info_users": 2, "request_info_configs": 3,
-         "request_info_systems": 4, "request_info_basics": 1, "request_info_commands": 5}  # fmt: skip
+KINDS = {
+    "request_info_nodes": None,
+    "request_info_users": 2,
+    "request_info_configs": 3,
+    "request_info_systems": 4,
+    "request_info_basics": 1,
+    "request_info_commands": 5,
+}
 WORDS = {1: "basic", 2: "user", 3: "config", 4: "system", 5: "command"}
 
 
@@ -41,13 +47,42 @@ class Knobs:
     primary: bool = False  # (controller manager) the network's primary: resolv, dispatch storm
 
 
-def value(hadd: str, node_uuid: str, uuid: str, genre: int, vtype: int, cmd_class: int, data: Any, *,
-          index: int = 0, writable: bool = True, **more: Any) -> dict[str, Any]:  # fmt: skip
-    v = {"uuid": uuid, "node_uuid": node_uuid, "hadd": hadd, "genre": genre, "type": vtype,
-         "cmd_class": cmd_class, "index": index, "data": data, "label": uuid, "help": f"The {uuid}",
-         "units": None, "min": None, "max": None, "list_items": None, "default": None,
-         "is_readonly": not writable, "is_writeonly": False, "is_polled": False, "poll_delay": 0,
-         "voice_uuid": None, "reply_hadd": None}  # fmt: skip
+def value(
+    hadd: str,
+    node_uuid: str,
+    uuid: str,
+    genre: int,
+    vtype: int,
+    cmd_class: int,
+    data: Any,
+    *,
+    index: int = 0,
+    writable: bool = True,
+    **more: Any,
+) -> dict[str, Any]:
+    v = {
+        "uuid": uuid,
+        "node_uuid": node_uuid,
+        "hadd": hadd,
+        "genre": genre,
+        "type": vtype,
+        "cmd_class": cmd_class,
+        "index": index,
+        "data": data,
+        "label": uuid,
+        "help": f"The {uuid}",
+        "units": None,
+        "min": None,
+        "max": None,
+        "list_items": None,
+        "default": None,
+        "is_readonly": not writable,
+        "is_writeonly": False,
+        "is_polled": False,
+        "poll_delay": 0,
+        "voice_uuid": None,
+        "reply_hadd": None,
+    }
     v.update(more)
     return v
 
@@ -67,8 +102,9 @@ class StandIn:
             h: self._values(h) for h in self.hadds
         }
         self.received: list[dict[str, Any]] = []
-        self.client = JanitooClient(host, port, prefix=prefix, reply_hadd=self.hadds[0],
-                                    client_id=f"standin-{id(self):x}")  # fmt: skip
+        self.client = JanitooClient(
+            host, port, prefix=prefix, reply_hadd=self.hadds[0], client_id=f"standin-{id(self):x}"
+        )
         self.t = self.client.topics
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -107,8 +143,22 @@ class StandIn:
                 ),
                 value(hadd, nu, "blink_poll", 3, 4, 112, 1, units="seconds"),
             ]
-            vs += [value(hadd, nu, "load", 1, 3, 49, 0.5 + i, index=i, writable=False, is_polled=True,
-                         poll_delay=30) for i in range(3)]  # fmt: skip
+            vs += [
+                value(
+                    hadd,
+                    nu,
+                    "load",
+                    1,
+                    3,
+                    49,
+                    0.5 + i,
+                    index=i,
+                    writable=False,
+                    is_polled=True,
+                    poll_delay=30,
+                )
+                for i in range(3)
+            ]
             vs.append(value(hadd, nu, "load_poll", 3, 4, 112, 30, units="seconds"))
             vs += [
                 value(hadd, nu, "load_config", 3, 8, 112, str(m), index=i) for i, m in enumerate((1, 5, 15))
@@ -254,12 +304,21 @@ class StandIn:
 
     def _node(self, hadd: str) -> dict[str, Any]:
         v = self.values[hadd]
-        return {"uuid": self.node_uuids[hadd], "oid": "fake.component", "hadd": hadd,
-                "name": v["name"][0]["data"], "location": v["location"][0]["data"],
-                "product_name": "Stand-in", "product_type": "Default product type",
-                "product_manufacturer": "Janitoo", "capabilities": [4] if hadd.endswith("/0000") else [],
-                "cmd_classes": [112, 0x1051] if "network_controller" in v else [112, 49],
-                "heartbeat": self.k.advertised, "config_timeout": 3, "state": "ONLINE"}  # fmt: skip
+        return {
+            "uuid": self.node_uuids[hadd],
+            "oid": "fake.component",
+            "hadd": hadd,
+            "name": v["name"][0]["data"],
+            "location": v["location"][0]["data"],
+            "product_name": "Stand-in",
+            "product_type": "Default product type",
+            "product_manufacturer": "Janitoo",
+            "capabilities": [4] if hadd.endswith("/0000") else [],
+            "cmd_classes": [112, 0x1051] if "network_controller" in v else [112, 49],
+            "heartbeat": self.k.advertised,
+            "config_timeout": 3,
+            "state": "ONLINE",
+        }
 
     def _value(self, req: dict[str, Any]) -> None:
         hadd = req["hadd"]  # the node is looked up by this field (§4.1); a missing one raises
@@ -304,8 +363,9 @@ class StandIn:
         if req["uuid"] == "request_info_nodes":
             reply["data"] = {h: self._node(h) for h in self.hadds}
         else:
-            reply["data"] = {h: {u: pi[0] for u, pi in self.values[h].items() if pi[0]["genre"] == 4}
-                             for h in self.hadds}  # fmt: skip
+            reply["data"] = {
+                h: {u: pi[0] for u, pi in self.values[h].items() if pi[0]["genre"] == 4} for h in self.hadds
+            }
         target = req.get("reply_hadd")
         topic = self.t.resolv_reply(Hadd.parse(target)) if target else self.t.resolv_broadcast()
         self.client.publish_raw(topic, json.dumps(reply))
@@ -321,5 +381,13 @@ def hostile_payload(topic: str) -> bytes:
     if n == 2:
         return b"\xff\xfe not json \x00"
     text = "\x1b[2J\x00]]></failure><x>\u2028\ud800"
-    return json.dumps({"uuid": text, "cmd_class": text, "data": {text: [text] * 3}, "error": text,
-                       "hadd": text, "index": text}).encode("utf-8", "surrogatepass")  # fmt: skip
+    return json.dumps(
+        {
+            "uuid": text,
+            "cmd_class": text,
+            "data": {text: [text] * 3},
+            "error": text,
+            "hadd": text,
+            "index": text,
+        }
+    ).encode("utf-8", "surrogatepass")

@@ -45,7 +45,8 @@ def test_docs_protocol_md_holds_the_generated_section() -> None:
     section = docs.section_of(text)
     assert section is not None, "docs/protocol.md lost its assertion markers"
     assert section == render_markdown(), (
-        "docs/protocol.md and the assertion table differ: run python -m janitoo_cli.conformance.docs docs/protocol.md"
+        "docs/protocol.md and the assertion table differ: "
+        "run python -m janitoo_cli.conformance.docs docs/protocol.md"
     )
     for a in ASSERTIONS:
         assert f"`{a.id}`" in section

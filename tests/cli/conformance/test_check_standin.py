@@ -43,9 +43,16 @@ NODE_MANAGER_FAILS = {
 NODE_MANAGER_WARNS = {"JNT-HB-06", "JNT-IDX-01", "JNT-IDX-02", "JNT-SAFE-07"}
 # The DHCP server's controller manager, the network's primary (§4.2 kind B, §4.5, §5.3).
 CONTROLLER_MANAGER_FAILS = {
-    "JNT-DISC-03", "JNT-DISC-04", "JNT-DISC-06", "JNT-HB-04", "JNT-REF-01", "JNT-REF-03", "JNT-SAFE-01",
-    "JNT-SAFE-02", "JNT-SAFE-03",
-}  # fmt: skip
+    "JNT-DISC-03",
+    "JNT-DISC-04",
+    "JNT-DISC-06",
+    "JNT-HB-04",
+    "JNT-REF-01",
+    "JNT-REF-03",
+    "JNT-SAFE-01",
+    "JNT-SAFE-02",
+    "JNT-SAFE-03",
+}
 CONTROLLER_MANAGER_WARNS = {"JNT-SAFE-07", "JNT-IDX-02", "JNT-CTL-04", "JNT-CTL-05", "JNT-CTL-06"}
 
 
@@ -57,8 +64,9 @@ def broker() -> Iterator[MosquittoBroker]:
 
 
 def run_check(broker: MosquittoBroker, hadd: str, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["check", "--hadd", hadd, "--port", str(broker.port), "--prefix", "p",
-                                      *FAST, *args])  # fmt: skip
+    result = CliRunner().invoke(
+        cli, ["check", "--hadd", hadd, "--port", str(broker.port), "--prefix", "p", *FAST, *args]
+    )
     assert result.exit_code in (0, 1), f"{result.exit_code}: {result.output[-2000:]} {result.exception!r}"
     return result.exit_code, result.stdout, result.stderr
 
@@ -146,8 +154,9 @@ def test_a_hostile_node_never_crashes_the_checker(broker: MosquittoBroker) -> No
         try:
             session = Session(client, Hadd.parse("0225/0001"))
             session.start()
-            report = Checker(session, Options(Hadd.parse("0225/0001"), timeout=1, observe=3, read_only=True,
-                                              quiet=0.5)).run()  # fmt: skip
+            report = Checker(
+                session, Options(Hadd.parse("0225/0001"), timeout=1, observe=3, read_only=True, quiet=0.5)
+            ).run()
         finally:
             client.close()
     assert not report.ok

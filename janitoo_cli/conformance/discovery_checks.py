@@ -18,6 +18,7 @@ from .probe import (
     Value,
     excerpt,
     first,
+    hadd_of,
     same,
 )
 from .session import Seen
@@ -115,9 +116,13 @@ class DiscoveryChecks(Prober):
             missing = [k for k in NODE_KEYS if k not in node]
             if missing:
                 problems.append(f"node {key!r} lacks {', '.join(missing)}")
-            h = node.get("hadd")
-            if isinstance(h, str):
-                self.nodes[h] = node
+            h = hadd_of(node.get("hadd"))
+            if h is None or h.controller != self.hadd.controller:
+                problems.append(
+                    f"node {key!r} has the hadd {node.get('hadd')!r}, not one of {self.hadd.controller:04d}"
+                )
+            else:
+                self.nodes[str(h)] = node
         if self.h not in self.nodes:
             problems.append(f"the addressed node {self.h} is not among the nodes")
         self.r.record(
@@ -238,7 +243,7 @@ class DiscoveryChecks(Prober):
             hb = vals.get("heartbeat")
             if hb is not None:
                 mn, data = hb.raw.get("min"), hb.raw.get("data")
-                if not isinstance(mn, int | float) or isinstance(mn, bool) or mn < 1:
+                if not isinstance(mn, int | float) or isinstance(mn, bool) or not mn >= 1:
                     hb_problems.append(f"{hadd}: heartbeat min is {mn!r}")
                 if not isinstance(data, int | float) or isinstance(data, bool) or not 1 <= data <= 3000:
                     hb_problems.append(f"{hadd}: heartbeat is {data!r}")

@@ -16,8 +16,7 @@ class LiveChecks(Prober):
     """What the node says unasked, watched within the observation window."""
 
     def heartbeats(self, hadd: str) -> list[Seen]:
-        topic = self.t.heartbeat(Hadd.parse(hadd))
-        return self.s.matching(lambda s: s.topic == topic)
+        return self.s.on_topic(self.t.heartbeat(Hadd.parse(hadd)))
 
     def node_period(self, hadd: str) -> float:
         p = self.nodes.get(hadd, {}).get("heartbeat")

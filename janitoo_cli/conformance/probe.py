@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from janitoo_protocol import COMMAND_CONFIGURATION, Genre, Hadd
+from janitoo_protocol import COMMAND_CONFIGURATION, Genre, Hadd, ProtocolError
 
 from .results import Recorder, clip
 from .session import Seen, Session
@@ -420,8 +420,16 @@ def same(a: Any, b: Any) -> bool:
         return False
     try:
         return float(a) == float(b)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return a == b or (a is not None and b is not None and str(a) == str(b))
+
+
+def hadd_of(text: Any) -> Hadd | None:
+    """The hadd a node's answer names, or None when it names none or garbage."""
+    try:
+        return Hadd.parse(text) if isinstance(text, str) else None
+    except (ProtocolError, ValueError, OverflowError):
+        return None
 
 
 def named(uuid: str, genre: int) -> Callable[[Value], bool]:

@@ -113,6 +113,7 @@ class Recorder:
 
 def clip(text: str, limit: int = MAX_MESSAGE) -> str:
     """One line, printable, at most `limit` characters: messages quote hostile data."""
+    text = text[: limit + 1]  # escaping only lengthens: the rest would be cut anyway
     safe = "".join(
         c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in text
     )

@@ -51,6 +51,7 @@ class Session:
         self.reply_hadd = client.reply_hadd
         self.clock = clock
         self.seen: list[Seen] = []
+        self._by_topic: dict[str, list[Seen]] = {}  # heartbeats are looked up by topic again and again
         self.dropped = 0
         self._cond = threading.Condition()
         self._subs: list[Any] = []
@@ -85,6 +86,7 @@ class Session:
                 self.dropped += 1
                 return
             self.seen.append(seen)
+            self._by_topic.setdefault(env.topic, []).append(seen)
             self._cond.notify_all()
 
     def mark(self) -> int:
@@ -123,6 +125,11 @@ class Session:
         with self._cond:
             items = self.seen[since:]
         return [s for s in items if _safe(pred, s)]
+
+    def on_topic(self, topic: str) -> list[Seen]:
+        """Every message heard on exactly this topic, oldest first."""
+        with self._cond:
+            return list(self._by_topic.get(topic, ()))
 
     def send(self, topic: str, body: Any) -> None:
         payload = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")

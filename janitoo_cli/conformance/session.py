@@ -60,7 +60,9 @@ class Session:
         t = self.topics
         ctrl_word = str(self.controller).split("/")[0]
         filters = [
-            t.heartbeat_all(),
+            # This controller's heartbeats, and the JSON ones (dispatches, wills) of everybody.
+            f"{t.prefix}/dhcp/heartbeat/{ctrl_word}/#",
+            t.heartbeat_dispatch(),
             t.node_reply(self.reply_hadd),
             t.broadcast_reply(self.reply_hadd),
             f"{t.prefix}/values/+/{ctrl_word}/#",

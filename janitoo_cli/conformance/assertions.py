@@ -456,6 +456,7 @@ ASSERTIONS: tuple[Assertion, ...] = (
         "Network controllers",
         'A primary publishes `/dhcp/resolv/heartbeat` `{"add_ctrl", "add_node", "state"}` (address '
         "parts as zero-padded strings) at least every 5 s.",
+        deviation="the DHCP server's sample config sends it every 15 s, its resolv_timeout (spec §4.5)",
     ),
     A(
         "JNT-CTL-03",

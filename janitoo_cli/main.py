@@ -269,12 +269,14 @@ def codes(table: str) -> None:
 
 def _register() -> None:
     from .bridge import bridge
+    from .conformance.command import check
     from .netstate import network
     from .spy import spy
 
     cli.add_command(spy)
     cli.add_command(network)
     cli.add_command(bridge)
+    cli.add_command(check)
 
 
 _register()

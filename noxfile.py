@@ -24,8 +24,9 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
-    session.run("mypy", "--strict", "janitoo_protocol", "janitoo_ha")
-    session.run("mypy", "janitoo_node", "janitoo_cli")
+    session.run(
+        "mypy", "--strict", "janitoo_protocol", "janitoo_node", "janitoo_cli", "janitoo_ha", "examples"
+    )
 
 
 @nox.session

@@ -16,16 +16,9 @@ from typing import Any
 
 import click
 
-from janitoo_protocol import (
-    COMMAND_CONFIGURATION,
-    GENRE_REQUESTS,
-    NETWORK_REQUESTS,
-    REQUEST_GENRES,
-    DiscoveryReply,
-    Genre,
-    Hadd,
-    ValueRequest,
-)
+from janitoo_protocol import DiscoveryReply, Genre, Hadd, ValueRequest
+from janitoo_protocol.codes import COMMAND_CONFIGURATION, NETWORK_REQUESTS
+from janitoo_protocol.events import GENRE_REQUESTS, REQUEST_GENRES
 from janitoo_protocol.network import NetworkMap
 from janitoo_protocol.transport import Envelope, JanitooClient
 

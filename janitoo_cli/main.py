@@ -6,17 +6,9 @@ from typing import Any
 
 import click
 
-from janitoo_protocol import (
-    COMMAND_CONFIGURATION,
-    GENRE_REQUESTS,
-    REQUEST_GENRES,
-    Capability,
-    CommandClass,
-    Genre,
-    Hadd,
-    ValueType,
-)
-from janitoo_protocol.codes import CodedEnum
+from janitoo_protocol import Capability, CommandClass, Genre, Hadd, ValueType
+from janitoo_protocol.codes import COMMAND_CONFIGURATION, CodedEnum
+from janitoo_protocol.events import GENRE_REQUESTS, REQUEST_GENRES
 from janitoo_protocol.network import NetworkMap
 
 from . import __version__

@@ -17,12 +17,11 @@ from janitoo_protocol import (
     Hadd,
     Heartbeat,
     HeartbeatDispatch,
-    LivenessTracker,
     Message,
     NodeInfo,
     ResolvHeartbeat,
-    StateChange,
 )
+from janitoo_protocol.liveness import LivenessTracker, StateChange
 from janitoo_protocol.network import NetworkMap
 from janitoo_protocol.transport import Envelope, JanitooClient
 

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from janitoo_protocol import NETWORK_REQUESTS, CommandClass, Genre, Hadd, ProtocolError
+from janitoo_protocol import CommandClass, Genre, Hadd, ProtocolError
+from janitoo_protocol.codes import NETWORK_REQUESTS
+
+if TYPE_CHECKING:
+    # click types ParamType by the value it converts to (8.2 and later); at run time 8.1 is enough.
+    _HaddParam = click.ParamType[Hadd]
+    _GenreParam = click.ParamType[Genre]
+    _IntParam = click.ParamType[int]
+    _StrParam = click.ParamType[str]
+else:
+    _HaddParam = _GenreParam = _IntParam = _StrParam = click.ParamType
 
 
-class HaddType(click.ParamType):
+class HaddType(_HaddParam):
     """A home address, `CCCC/NNNN` (e.g. 0225/0003)."""
 
     name = "HADD"
@@ -26,7 +36,7 @@ class HaddType(click.ParamType):
         return hadd
 
 
-class GenreType(click.ParamType):
+class GenreType(_GenreParam):
     """A genre word (basic, user, config, system, command) or its number (1-5)."""
 
     name = "GENRE"
@@ -42,7 +52,7 @@ class GenreType(click.ParamType):
             self.fail(f"{text!r} is not a genre: use one of {words} or 1-5", param, ctx)
 
 
-class CmdClassType(click.ParamType):
+class CmdClassType(_IntParam):
     """A command class: a number (112, 0x70) or a name (CONFIGURATION, SWITCH_BINARY)."""
 
     name = "CMDCLASS"
@@ -96,7 +106,7 @@ def vuuid_option(f: Any) -> Any:
     )(f)  # fmt: skip
 
 
-class TopicFilterType(click.ParamType):
+class TopicFilterType(_StrParam):
     """An MQTT topic filter: `#` only as the whole last level, `+` only as a whole level."""
 
     name = "FILTER"

@@ -16,22 +16,20 @@ from typing import Any
 import click
 
 from janitoo_protocol import (
-    REQUEST_GENRES,
     DiscoveryReply,
     DiscoveryRequest,
     Genre,
     Hadd,
     Heartbeat,
     HeartbeatDispatch,
-    LeaseMessage,
     ResolvHeartbeat,
-    TopicKind,
-    Topics,
     ValueInfo,
     ValuePublication,
     ValueReply,
     ValueRequest,
 )
+from janitoo_protocol.events import REQUEST_GENRES, LeaseMessage
+from janitoo_protocol.topics import TopicKind, Topics
 from janitoo_protocol.transport import Envelope, JanitooClient
 
 from .errors import EXIT_USAGE, CliError, protocol_errors

@@ -5,8 +5,8 @@ from __future__ import annotations
 from janitoo_protocol.addressing import Hadd
 from janitoo_protocol.codes import NETWORK_REQUESTS, CommandClass, Genre, ValueType
 from janitoo_protocol.errors import ConnectError, JanitooError, ProtocolError, RequestRefused, RequestTimeout
+from janitoo_protocol.events import Heartbeat, HeartbeatDispatch, Message, ValuePublication
 from janitoo_protocol.liveness import DEAD, FAILED, OFFLINE, ONLINE, STATES, LivenessTracker, StateChange
-from janitoo_protocol.messages import Heartbeat, HeartbeatDispatch, Message, ValuePublication
 from janitoo_protocol.model import NodeInfo, ValueInfo
 from janitoo_protocol.network import NetworkMap
 from janitoo_protocol.topics import Topics

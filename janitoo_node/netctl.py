@@ -8,16 +8,16 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from janitoo_protocol import CommandClass, ConnectError, Genre, ValueType
-from janitoo_protocol.roles import (
-    NETWORK_CONTROLLER_ITEMS,
-    NETWORK_CONTROLLER_UUID,
-    PRIMARY,
-    Actions,
+from janitoo_protocol import (
+    CommandClass,
+    ConnectError,
+    Genre,
     NetworkController,
     RoleConfig,
     RoleConfigError,
+    ValueType,
 )
+from janitoo_protocol.roles import NETWORK_CONTROLLER_ITEMS, NETWORK_CONTROLLER_UUID, PRIMARY, Actions
 from janitoo_protocol.transport import Envelope
 
 from .bus import Worker

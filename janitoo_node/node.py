@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from janitoo_protocol import COMMAND_CONFIGURATION, Genre, Hadd, NodeInfo, ValueType
+from janitoo_protocol import Genre, Hadd, NodeInfo, ValueType
+from janitoo_protocol.codes import COMMAND_CONFIGURATION
 
 from .validation import ValueRefused, check_poll_delay
 from .values import Value, ValueSpec

@@ -9,22 +9,19 @@ from dataclasses import replace
 from typing import Any
 
 from janitoo_protocol import (
-    COMMAND_CONFIGURATION,
-    ERROR_KEY,
-    REQUEST_GENRES,
     DiscoveryReply,
     DiscoveryRequest,
     Genre,
     Hadd,
     Heartbeat,
     Message,
-    ReplyRoute,
     ValueInfo,
     ValuePublication,
     ValueReply,
     ValueRequest,
 )
-from janitoo_protocol.messages import CORRELATION_KEY
+from janitoo_protocol.codes import COMMAND_CONFIGURATION
+from janitoo_protocol.events import CORRELATION_KEY, ERROR_KEY, REQUEST_GENRES, ReplyRoute
 
 from .bus import Bus, Component, ComponentFactory
 from .config import ConfigError, JanitooConfig

@@ -14,13 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from janitoo_protocol import (
-    ConnectError,
-    DiscoveryRequest,
-    Heartbeat,
-    HeartbeatDispatch,
-    ValueRequest,
-)
+from janitoo_protocol import ConnectError, DiscoveryRequest, Heartbeat, HeartbeatDispatch, ValueRequest
 from janitoo_protocol.transport import Envelope, JanitooClient, TlsOptions
 
 from .brokerconf import broker_keys, clear_password_warning
@@ -283,7 +277,7 @@ class Server:
             rt.worker.submit(handle)
 
         client.subscribe(client.topics.broadcast_request(), on_request)
-        client.subscribe(client.topics._t(f"/nodes/{ctrl.controller:04d}/+/request"), on_request)
+        client.subscribe(client.topics.node_requests(ctrl.controller), on_request)
         started = threading.Event()
 
         def go_online() -> None:

@@ -131,7 +131,7 @@ class SimulatedNetwork:
     def start(self) -> SimulatedNetwork:
         self.client.connect()
         self.client.subscribe(self.client.topics.broadcast_request(), self._on_request)
-        self.client.subscribe(self.client.topics._t("/nodes/+/+/request"), self._on_request)
+        self.client.subscribe(self.client.topics.node_requests(), self._on_request)
         self.scheduler.start()
         for m in self.managers.values():
             self.worker.submit(m.start)

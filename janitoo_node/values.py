@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from janitoo_protocol import COMMAND_CONFIGURATION, CommandClass, Genre, ValueInfo, ValueType, convert_data
+from janitoo_protocol import CommandClass, Genre, ValueInfo, ValueType
+from janitoo_protocol.codes import COMMAND_CONFIGURATION, convert_data
 
 from .validation import ValueRefused, check_converted, check_shape, short
 

@@ -1,93 +1,85 @@
-"""janitoo_protocol: the Janitoo home-automation protocol over MQTT, sans-IO, wire-compatible with the original."""
+"""janitoo_protocol: the Janitoo home-automation protocol over MQTT, wire-compatible with the original.
+
+`import janitoo_protocol` is the library's surface: the client (`JanitooClient`, and `aio` for asyncio),
+its errors (all `JanitooError`), addresses (`Hadd`), the protocol's codes as enums, the typed model of
+nodes, values and messages, the network map, `decode`/`encode`, and the network controller. Everything
+else lives in submodules, for the node runtime and the tools; see docs/library.md.
+"""
 
 from __future__ import annotations
 
-from .addressing import Hadd, parse_hadd_or_none
-from .codes import (
-    COMMAND_CONFIGURATION,
-    COMMAND_DISCOVERY,
-    NETWORK_REQUESTS,
-    Capability,
-    CommandClass,
-    Genre,
-    ValueType,
-    convert_data,
-    describe,
-    string_to_bool,
+from .addressing import Hadd
+from .codes import Capability, CommandClass, Genre, NodeState, RequestKind, Role, ValueType
+from .decoding import decode
+from .encoding import encode
+from .errors import (
+    ConnectError,
+    JanitooError,
+    NotFound,
+    ProtocolError,
+    RequestRefused,
+    RequestTimeout,
+    RoleConfigError,
+    UsageError,
 )
-from .errors import ConnectError, JanitooError, ProtocolError, RequestRefused, RequestTimeout
-from .liveness import STATES, LivenessTracker, StateChange
-from .messages import (
-    CORRELATION_KEY,
-    ERROR_KEY,
-    GENRE_REQUESTS,
-    REQUEST_GENRES,
+from .events import (
     DiscoveryReply,
     DiscoveryRequest,
     Heartbeat,
     HeartbeatDispatch,
-    LeaseMessage,
     Message,
-    ReplyRoute,
     ResolvHeartbeat,
     ValuePublication,
     ValueReply,
     ValueRequest,
-    decode,
-    encode,
 )
 from .model import NodeInfo, ValueInfo
-from .topics import TopicInfo, TopicKind, Topics
+from .network import NetworkMap
+from .roles import NetworkController, RoleConfig
+from .transport import Envelope, JanitooClient, Subscription, TlsOptions
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "COMMAND_CONFIGURATION",
-    "COMMAND_DISCOVERY",
-    "CORRELATION_KEY",
-    "ERROR_KEY",
-    "GENRE_REQUESTS",
-    "NETWORK_REQUESTS",
-    "REQUEST_GENRES",
-    "STATES",
-    "Capability",
-    "CommandClass",
+    # the client
+    "JanitooClient",
+    "TlsOptions",
+    "Subscription",
+    "Envelope",
+    # errors: one family
+    "JanitooError",
+    "ProtocolError",
     "ConnectError",
-    "DiscoveryReply",
-    "DiscoveryRequest",
-    "Genre",
+    "RequestTimeout",
+    "RequestRefused",
+    "NotFound",
+    "UsageError",
+    "RoleConfigError",
+    # addressing and codes
     "Hadd",
+    "Genre",
+    "CommandClass",
+    "ValueType",
+    "Capability",
+    "NodeState",
+    "Role",
+    "RequestKind",
+    # the model, the map, the messages and their codec
+    "NodeInfo",
+    "ValueInfo",
+    "NetworkMap",
+    "Message",
     "Heartbeat",
     "HeartbeatDispatch",
-    "JanitooError",
-    "LeaseMessage",
-    "LivenessTracker",
-    "Message",
-    "NodeInfo",
-    "ProtocolError",
-    "ReplyRoute",
-    "RequestRefused",
-    "RequestTimeout",
     "ResolvHeartbeat",
-    "StateChange",
-    "TopicInfo",
-    "TopicKind",
-    "Topics",
-    "ValueInfo",
-    "ValuePublication",
-    "ValueReply",
+    "DiscoveryRequest",
+    "DiscoveryReply",
     "ValueRequest",
-    "ValueType",
-    "convert_data",
+    "ValueReply",
+    "ValuePublication",
     "decode",
-    "describe",
     "encode",
-    "parse_hadd_or_none",
-    "string_to_bool",
+    # a network controller in your app
+    "NetworkController",
+    "RoleConfig",
 ]
-
-# Network controllers (roles) and the map's replication: appended exports.
-from .network import NetworkMap, ResolvSync  # noqa: E402
-from .roles import Actions, NetworkController, RoleConfig, RoleConfigError  # noqa: E402
-
-__all__ += ["Actions", "NetworkController", "NetworkMap", "ResolvSync", "RoleConfig", "RoleConfigError"]

@@ -45,6 +45,7 @@ class Hadd:
 
     @classmethod
     def of(cls, controller: int, node: int = 0) -> Hadd:
+        """The address of `node` (default 0: the controller node) on `controller`."""
         return cls(int(controller), int(node))
 
     @property

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import reprlib
 from collections.abc import Callable, Mapping
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from types import MappingProxyType
 from typing import Any, Final, SupportsFloat, SupportsIndex, SupportsInt
+
+from .errors import UsageError
 
 __all__ = [
     "COMMAND_CONFIGURATION",
@@ -17,6 +19,9 @@ __all__ = [
     "CodedEnum",
     "CommandClass",
     "Genre",
+    "NodeState",
+    "RequestKind",
+    "Role",
     "ValueType",
     "convert_data",
     "describe",
@@ -59,7 +64,7 @@ class Genre(CodedEnum):
         genre = _GENRE_BY_WORD.get(word.lower()) if isinstance(word, str) else None
         if genre is None:
             accepted = ", ".join(member.topic_word for member in cls)
-            raise ValueError(f"unknown genre word {_short(word)}: expected one of {accepted} (any case)")
+            raise UsageError(f"unknown genre word {_short(word)}: expected one of {accepted} (any case)")
         return genre
 
 
@@ -439,17 +444,81 @@ _TABLES: Final[dict[type[CodedEnum], Mapping[Any, tuple[str, str]]]] = {
     CommandClass: _COMMAND_CLASS_INFO,
 }
 
-NETWORK_REQUESTS: Final[tuple[str, ...]] = (
-    "request_info_nodes",
-    "request_info_users",
-    "request_info_configs",
-    "request_info_systems",
-    "request_info_basics",
-    "request_info_commands",
-)
 
-COMMAND_DISCOVERY: Final = 0x5000
-COMMAND_CONFIGURATION: Final = 0x70
+class NodeState(StrEnum):
+    """A node's liveness state: the word of its heartbeat, and of the primary's dispatches.
+
+    A `str` enum: members compare equal to the bare words (``NodeState.ONLINE == "ONLINE"``) and are
+    written on the wire as those words. Decoded heartbeats carry members for the known words; a word
+    this table lacks stays a plain string.
+    """
+
+    ONLINE = "ONLINE"
+    BOOT = "BOOT"
+    CONFIG = "CONFIG"
+    PENDING = "PENDING"
+    FAILED = "FAILED"
+    DEAD = "DEAD"
+    OFFLINE = "OFFLINE"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def rank(self) -> int:
+        """How alive the state is: higher is more alive (the original's ranking of lease states)."""
+        return LIVENESS_RANK[self]
+
+
+class Role(StrEnum):
+    """A network controller's role (``role`` in its resolv heartbeats and announcements)."""
+
+    STOPPED = "stopped"
+    LISTENING = "listening"
+    SECONDARY = "secondary"
+    ELECTING = "electing"
+    PRIMARY = "primary"
+
+
+class RequestKind(StrEnum):
+    """A discovery request (the ``uuid`` of a ``request_info_*`` message) and what it asks for."""
+
+    NODES = "request_info_nodes"
+    USERS = "request_info_users"
+    CONFIGS = "request_info_configs"
+    SYSTEMS = "request_info_systems"
+    BASICS = "request_info_basics"
+    COMMANDS = "request_info_commands"
+
+    @property
+    def genre(self) -> Genre | None:
+        """The genre of the values it asks for; None for `NODES`, which asks for the nodes themselves."""
+        return _REQUEST_GENRE[self]
+
+    @classmethod
+    def for_genre(cls, genre: Genre | int) -> RequestKind:
+        """The request that asks for the values of `genre`."""
+        for kind, g in _REQUEST_GENRE.items():
+            if g is not None and g == genre:
+                return kind
+        raise UsageError(f"unknown genre {_short(genre)}: expected one of 1-5")
+
+
+_REQUEST_GENRE: Final[dict[RequestKind, Genre | None]] = {
+    RequestKind.NODES: None,
+    RequestKind.USERS: Genre.USER,
+    RequestKind.CONFIGS: Genre.CONFIG,
+    RequestKind.SYSTEMS: Genre.SYSTEM,
+    RequestKind.BASICS: Genre.BASIC,
+    RequestKind.COMMANDS: Genre.COMMAND,
+}
+
+# Every discovery request, in the order they are sent.
+# Typed as text: a request word from the wire (a plain str) is looked up against them.
+NETWORK_REQUESTS: Final[tuple[str, ...]] = tuple(RequestKind)
+
+# The cmd_class of config and system values, as a plain int (wire dicts and payloads hold ints).
+COMMAND_CONFIGURATION: Final = int(CommandClass.CONFIGURATION)
+# The cmd_class of discovery requests and replies, as a plain int.
+COMMAND_DISCOVERY: Final = int(CommandClass.DISCOVERY)
 
 # Ranking of the original's leases_states: the higher, the more alive.
 LIVENESS_RANK: Final[Mapping[str, int]] = MappingProxyType(

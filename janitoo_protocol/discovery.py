@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from .codes import NETWORK_REQUESTS
-from .messages import DiscoveryReply
+from .codes import NETWORK_REQUESTS, RequestKind
+from .errors import UsageError
+from .events import DiscoveryReply
 from .network import NetworkMap
 
-NODES = "request_info_nodes"
+NODES = RequestKind.NODES
 
 
 class DiscoveryCollector:
@@ -34,7 +35,7 @@ class DiscoveryCollector:
         kinds = list(dict.fromkeys(kinds))
         for k in kinds:
             if k not in NETWORK_REQUESTS:
-                raise ValueError(
+                raise UsageError(
                     f"unknown discovery request {k!r}; expected one of {', '.join(NETWORK_REQUESTS)}"
                 )
         # The nodes request is always made: its answers tell how many controllers to wait for.

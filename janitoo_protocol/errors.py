@@ -26,3 +26,19 @@ class RequestTimeout(JanitooError):
 
 class RequestRefused(JanitooError):
     """A node answered a request with an error (unknown value, read-only, bad data...)."""
+
+
+class UsageError(JanitooError, ValueError, TypeError):
+    """A call that cannot work as made: a value without the cmd_class its node checks, an unknown genre
+    word or request kind, something that is not a message given to `encode`...
+
+    It is also a ValueError and a TypeError, so code written against the builtin errors still catches it.
+    """
+
+
+class RoleConfigError(JanitooError, ValueError):
+    """An impossible network controller configuration (one line: what and what to do)."""
+
+
+class NotFound(JanitooError, LookupError):
+    """The network map has no such node or value (which one, and where it was looked for)."""

@@ -22,16 +22,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .addressing import Hadd
+from .codes import NodeState
+from .errors import UsageError
 
-ONLINE = "ONLINE"
-BOOT = "BOOT"
-CONFIG = "CONFIG"
-PENDING = "PENDING"
-FAILED = "FAILED"
-DEAD = "DEAD"
-OFFLINE = "OFFLINE"
-UNKNOWN = "UNKNOWN"
-STATES = (ONLINE, BOOT, CONFIG, PENDING, FAILED, DEAD, OFFLINE, UNKNOWN)
+ONLINE = NodeState.ONLINE
+BOOT = NodeState.BOOT
+CONFIG = NodeState.CONFIG
+PENDING = NodeState.PENDING
+FAILED = NodeState.FAILED
+DEAD = NodeState.DEAD
+OFFLINE = NodeState.OFFLINE
+UNKNOWN = NodeState.UNKNOWN
+STATES: tuple[NodeState, ...] = tuple(NodeState)
 
 # States a silent node keeps without aging further.
 _RESTING = {OFFLINE, DEAD, UNKNOWN}
@@ -66,7 +68,7 @@ class LivenessTracker:
         default_period: float = 30.0,
     ) -> None:
         if heartbeat_count < 1:
-            raise ValueError("heartbeat_count must be at least 1")
+            raise UsageError("heartbeat_count must be at least 1")
         self.heartbeat_count = heartbeat_count
         self.heartbeat_dead = heartbeat_dead
         self.slack = slack

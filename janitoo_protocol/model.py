@@ -10,7 +10,7 @@ from .addressing import Hadd, parse_hadd_or_none
 from .codes import string_to_bool
 from .errors import ProtocolError
 
-# The key order of the original's value dict (§8.2), so our payloads read like theirs.
+# The key order of the original's value dict, so our payloads read like theirs.
 VALUE_KEYS: tuple[str, ...] = (
     "uuid", "node_uuid", "voice_uuid", "hadd", "cmd_class", "is_readonly", "is_writeonly", "default",
     "label", "help", "units", "list_items", "max", "min", "genre", "type", "index", "is_polled",
@@ -201,6 +201,7 @@ class ValueInfo:
         return full
 
     def with_data(self, data: Any) -> ValueInfo:
+        """A copy holding `data`."""
         return replace(self, data=data)
 
 
@@ -230,10 +231,12 @@ class NodeInfo:
 
     @property
     def is_controller(self) -> bool:
+        """The node stands for its whole controller (`NNNN/0000`)."""
         return self.hadd is not None and self.hadd.is_controller
 
     @classmethod
     def from_wire(cls, raw: Mapping[str, Any]) -> NodeInfo:
+        """Build from a wire dict; raises ProtocolError when it is not a node dict."""
         if not isinstance(raw, Mapping):
             raise ProtocolError(f"a node must be a JSON object, got {type(raw).__name__}")
         uuid = raw.get("uuid")
@@ -280,6 +283,7 @@ class NodeInfo:
         )
 
     def to_wire(self) -> dict[str, Any]:
+        """The wire dict: the keys it was decoded with, or the original's full key set."""
         full: dict[str, Any] = {
             "uuid": self.uuid,
             "oid": self.oid,

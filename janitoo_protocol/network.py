@@ -9,7 +9,8 @@ from typing import Any
 
 from .addressing import Hadd
 from .codes import NETWORK_REQUESTS, Genre
-from .messages import (
+from .errors import NotFound, UsageError
+from .events import (
     CORRELATION_KEY,
     REQUEST_GENRES,
     DiscoveryReply,
@@ -19,7 +20,7 @@ from .messages import (
 )
 from .model import NodeInfo, ValueInfo
 
-# The original's resolv server sent at most 10 top-level entries (hadds) per message (§4.5).
+# The original's resolv server sent at most 10 top-level entries (hadds) per message.
 RESOLV_CHUNK = 10
 # Extension keys of our resolv answers (the original ignores unknown envelope keys): which chunk this is
 # and how many there are, so a replicating secondary knows when a category is complete.
@@ -54,10 +55,12 @@ class NetworkMap:
         return touched
 
     def merge_publication(self, pub: ValuePublication) -> None:
+        """Merge a value publication (a poll, or a node's answer to a GET/SET)."""
         for value in pub.values:
             self.merge_value(value if value.hadd is not None else replace(value, hadd=pub.hadd), pub.genre)
 
     def merge_value(self, value: ValueInfo, genre: Genre | int | None = None) -> bool:
+        """Merge one value (under `genre`, else its own); False when it has no hadd or genre to file it."""
         if value.hadd is None:
             return False
         try:
@@ -67,24 +70,28 @@ class NetworkMap:
         per_uuid = self.values.setdefault(value.hadd, {}).setdefault(g, {}).setdefault(value.uuid, {})
         old = per_uuid.get(value.index)
         if old is not None and value.wire_keys is not None and not {"genre", "type"} <= set(value.wire_keys):
-            # A config/system echo (§4.3 case 1) omits type, units...: keep what discovery told us,
-            # take the data.
+            # A config/system echo (the node's answer to a GET/SET) omits type, units...: keep what
+            # discovery told us, take the data.
             value = replace(old, data=value.data)
         per_uuid[value.index] = value
         return True
 
-    def set_state(self, hadd: Hadd, state: str) -> None:
+    def set_state(self, hadd: Hadd | str, state: str) -> None:
+        """Record a node's liveness state (a heartbeat, a primary's dispatch)."""
+        hadd = Hadd.parse(hadd)
         node = self.nodes.get(hadd)
         if node is not None and node.state != state:
             self.nodes[hadd] = replace(node, state=state)
 
     def forget_controller(self, controller: int) -> None:
+        """Drop every node and value of one controller."""
         for hadd in [h for h in self.nodes if h.controller == controller]:
             del self.nodes[hadd]
         for hadd in [h for h in self.values if h.controller == controller]:
             del self.values[hadd]
 
     def update(self, other: NetworkMap) -> None:
+        """Merge another map into this one."""
         self.nodes.update(other.nodes)
         for _hadd, genres in other.values.items():
             for genre, uuids in genres.items():
@@ -111,22 +118,57 @@ class NetworkMap:
                 out.extend(by_index[i] for i in sorted(by_index))
         return out
 
-    def get_value(self, hadd: Hadd, uuid: str, index: int = 0) -> ValueInfo | None:
-        for uuids in self.values.get(hadd, {}).values():
+    def get_value(self, hadd: Hadd | str, uuid: str, index: int = 0) -> ValueInfo | None:
+        """The value `uuid` (one index of it) of node `hadd`, whatever its genre; None when unknown."""
+        for uuids in self.values.get(Hadd.parse(hadd), {}).values():
             if uuid in uuids:
                 return uuids[uuid].get(index)
         return None
 
+    def value(self, hadd: Hadd | str, uuid: str, index: int = 0) -> ValueInfo:
+        """The value `uuid` (one index of it) of node `hadd`; raises NotFound when the map lacks it."""
+        found = self.get_value(hadd, uuid, index)
+        if found is None:
+            raise NotFound(f"no value {uuid!r} (index {index}) on node {Hadd.parse(hadd)} in the network map")
+        return found
+
+    def get_node(self, hadd: Hadd | str) -> NodeInfo | None:
+        """The node at `hadd`; None when unknown."""
+        return self.nodes.get(Hadd.parse(hadd))
+
+    def node(self, hadd: Hadd | str) -> NodeInfo:
+        """The node at `hadd`; raises NotFound when the map lacks it."""
+        found = self.get_node(hadd)
+        if found is None:
+            raise NotFound(f"no node {Hadd.parse(hadd)} in the network map")
+        return found
+
+    def values_of(self, hadd: Hadd | str, genre: Genre | int | None = None) -> list[ValueInfo]:
+        """The values of one node (of one genre, or all), sorted by genre, uuid and index."""
+        genres = self.values.get(Hadd.parse(hadd), {})
+        out: list[ValueInfo] = []
+        for g in sorted(genres):
+            if genre is not None and g != genre:
+                continue
+            uuids = genres[g]
+            for uuid in sorted(uuids):
+                by_index = uuids[uuid]
+                out.extend(by_index[i] for i in sorted(by_index))
+        return out
+
     def controllers(self) -> list[Hadd]:
+        """The controller nodes (`NNNN/0000`) of every known node, sorted."""
         return sorted({h.controller_hadd for h in self.nodes})
 
     def hadds(self) -> Iterator[Hadd]:
+        """Every address the map knows (nodes, and values of nodes it has no description of)."""
         return iter(sorted(set(self.nodes) | set(self.values)))
 
-    def neighbours(self, hadd: Hadd, network_controllers: Iterable[Hadd] = ()) -> list[Hadd]:
+    def neighbours(self, hadd: Hadd | str, network_controllers: Iterable[Hadd | str] = ()) -> list[Hadd]:
         """The original's neighbour rule: a plain node's only neighbour is its controller; a controller's
         are the network controllers plus its own nodes; a network controller's are all controllers."""
-        ncs = set(network_controllers)
+        hadd = Hadd.parse(hadd)
+        ncs = {Hadd.parse(h) for h in network_controllers}
         if hadd in ncs:
             return [c for c in self.controllers() if c != hadd]
         if hadd.is_controller:
@@ -138,10 +180,12 @@ class NetworkMap:
         return len(self.nodes)
 
     def value_count(self) -> int:
+        """How many values (every index counts) the map holds."""
         return sum(len(by_index) for genres in self.values.values() for uuids in genres.values()
                    for by_index in uuids.values())  # fmt: skip
 
     def knows_controller(self, controller: int) -> bool:
+        """Does the map hold any node of `controller`?"""
         return any(h.controller == controller for h in self.nodes)
 
     # -- serving
@@ -162,9 +206,9 @@ class NetworkMap:
         did, unless `when_empty`: then one empty chunk says "complete, nothing here".
         """
         if kind not in REQUEST_GENRES:
-            raise ValueError(f"unknown discovery request {kind!r}")
+            raise UsageError(f"unknown discovery request {kind!r}")
         if chunk_size < 1:
-            raise ValueError("chunk_size must be at least 1")
+            raise UsageError("chunk_size must be at least 1")
         genre = REQUEST_GENRES[kind]
         route = ReplyRoute.RESOLV if reply_hadd is not None else ReplyRoute.RESOLV_BROADCAST
         groups: list[tuple[tuple[NodeInfo, ...], tuple[ValueInfo, ...]]] = []
@@ -208,7 +252,7 @@ class ResolvSync:
 
     A category is complete when every chunk of our primary's answer arrived (CHUNK_KEY / CHUNKS_KEY).
     An original primary marks nothing, answers nothing for an empty category and crashes on four of
-    six (§4.5): then the sync ends `timeout` seconds after the requests, `complete` staying False.
+    the six requests: then the sync ends `timeout` seconds after the requests, `complete` staying False.
     """
 
     def __init__(self, own: Hadd, correlation: str, started: float, timeout: float) -> None:

@@ -62,10 +62,10 @@ from typing import Any
 from transitions import Machine
 
 from .addressing import Hadd
-from .codes import NETWORK_REQUESTS, CommandClass, Genre, ValueType
+from .codes import NETWORK_REQUESTS, CommandClass, Genre, Role, ValueType
 from .discovery import DiscoveryCollector
-from .liveness import BOOT, CONFIG, OFFLINE, ONLINE, LivenessTracker, StateChange
-from .messages import (
+from .errors import RoleConfigError
+from .events import (
     CORRELATION_KEY,
     REQUEST_GENRES,
     DiscoveryReply,
@@ -77,17 +77,18 @@ from .messages import (
     ResolvHeartbeat,
     ValuePublication,
 )
+from .liveness import BOOT, CONFIG, OFFLINE, ONLINE, LivenessTracker, StateChange
 from .model import NodeInfo, ValueInfo
 from .network import RESOLV_CHUNK, NetworkMap, ResolvSync
 
 log = logging.getLogger("janitoo.roles")
 
-STOPPED = "stopped"
-LISTENING = "listening"
-SECONDARY = "secondary"
-ELECTING = "electing"
-PRIMARY = "primary"
-ROLES = (STOPPED, LISTENING, SECONDARY, ELECTING, PRIMARY)
+STOPPED = Role.STOPPED
+LISTENING = Role.LISTENING
+SECONDARY = Role.SECONDARY
+ELECTING = Role.ELECTING
+PRIMARY = Role.PRIMARY
+ROLES: tuple[Role, ...] = tuple(Role)
 
 # Every role change, in one table (trigger, from, to). Anything else raises transitions.MachineError.
 TRANSITIONS: list[dict[str, Any]] = [
@@ -114,10 +115,6 @@ HISTORY = 1000
 EPOCH_KEY = "epoch"
 PRIORITY_KEY = "priority"
 ROLE_KEY = "role"
-
-
-class RoleConfigError(ValueError):
-    """An impossible network controller configuration (one line: what and what to do)."""
 
 
 @dataclass(frozen=True)
@@ -171,10 +168,12 @@ class RoleConfig:
 
     @property
     def step(self) -> float:
+        """The election step in seconds (default twice `resolv_heartbeat`)."""
         return 2 * self.resolv_heartbeat if self.election_step is None else self.election_step
 
     @property
     def listen(self) -> float:
+        """How long to listen for a running primary at start, in seconds."""
         if self.listen_timeout is not None:
             return self.listen_timeout
         return self.resolv_timeout if self.is_primary else 2 * self.resolv_timeout
@@ -193,8 +192,8 @@ class RoleChange:
     """One entry of a controller's role history (also logged)."""
 
     at: float
-    old: str
-    new: str
+    old: Role
+    new: Role
     epoch: int
     primary: Hadd | None
 
@@ -234,7 +233,7 @@ def _int_extra(extra: Mapping[str, Any], key: str, default: int = 0) -> int:
 class _RoleModel:
     """The `transitions` model: it only holds the state; the controller does the work."""
 
-    state: str
+    state: Role
     trigger: Callable[..., bool]
 
 
@@ -291,19 +290,23 @@ class NetworkController:
     # ------------------------------------------------------------------------------ state
 
     @property
-    def role(self) -> str:
-        return str(self._model.state)
+    def role(self) -> Role:
+        """The current role."""
+        return self._model.state
 
     @property
     def is_primary(self) -> bool:
+        """Primary right now."""
         return self.role == PRIMARY
 
     @property
     def rank(self) -> tuple[int, Hadd]:
+        """Our place in an election (lower wins): higher priority first, then the lowest hadd."""
         return rank(self.config.priority, self.hadd)
 
     @property
     def map_size(self) -> int:
+        """How many nodes the network map holds."""
         return len(self.map)
 
     @property
@@ -312,6 +315,7 @@ class NetworkController:
         return sorted(p.hadd for p in self._live_peers(self._now) if p.role != PRIMARY)
 
     def status(self) -> dict[str, Any]:
+        """Role, epoch, primary, secondaries and map size as plain JSON-ready data (for tools)."""
         return {
             "hadd": str(self.hadd),
             "role": self.role,
@@ -338,6 +342,7 @@ class NetworkController:
     # ------------------------------------------------------------------------------ inputs
 
     def start(self, now: float) -> Actions:
+        """Begin: listen for a running primary (a configured primary also starts building its map)."""
         self._now = now
         self._last_seen_time = now
         self.connected = True
@@ -367,6 +372,7 @@ class NetworkController:
         return Actions(out, None)
 
     def connection_changed(self, up: bool, now: float) -> Actions:
+        """The broker connection went down or came back (then everyone gets a fresh window)."""
         if self.role == STOPPED:
             self.connected = up
             return Actions()
@@ -380,6 +386,7 @@ class NetworkController:
         return self._run(now)
 
     def receive(self, message: Message, now: float) -> Actions:
+        """Take one decoded message heard on the broker at `now`."""
         if self.role == STOPPED:
             return Actions()
         self._check_freeze(now)
@@ -392,7 +399,8 @@ class NetworkController:
             if m.whole_controller:
                 # A node process's will (or an original controller manager): all its nodes at once.
                 self._apply(self.tracker.observe_controller(m.add_ctrl, m.state, now))
-            # Per-node JSON heartbeats are some primary's dispatches: never fed back (§5.3 loopback).
+            # Per-node JSON heartbeats are some primary's dispatches: never fed back (the original's
+            # loopback refreshed silent nodes from its own dispatches).
         elif isinstance(m, ValuePublication):
             self._on_publication(m, now)
         elif isinstance(m, DiscoveryRequest):
@@ -403,6 +411,7 @@ class NetworkController:
         return self._run(now)
 
     def tick(self, now: float) -> Actions:
+        """Time passed: do what is due (call it at the `wake_at` of the last Actions)."""
         if self.role == STOPPED:
             return Actions()
         self._check_freeze(now)
@@ -611,7 +620,8 @@ class NetworkController:
                 return
             self._merge(r, now)
             if self.role == PRIMARY:
-                # The original forwarded to its own reply topic (§4.5 bug); secondaries listen here.
+                # The original forwarded to its own reply topic, where nobody listens; secondaries
+                # listen on the resolv broadcast.
                 part = NetworkMap()
                 part.merge_reply(r)
                 self._out.extend(part.resolv_replies(r.kind, None, None, self.config.chunk_size))

@@ -76,6 +76,11 @@ class Topics:
     def node_reply(self, reply_hadd: Hadd) -> str:
         return self._t(f"/nodes/{reply_hadd}/reply")
 
+    def node_requests(self, controller: int | None = None) -> str:
+        """Requests to every node of one controller (`/nodes/NNNN/+/request`), or of all (`/nodes/+/+/request`)."""
+        ctrl = "+" if controller is None else f"{controller:04d}"
+        return self._t(f"/nodes/{ctrl}/+/request")
+
     def controller_nodes(self, controller: int) -> str:
         """Everything addressed to one controller's nodes (`/nodes/NNNN/#`)."""
         return self._t(f"/nodes/{controller:04d}/#")
@@ -102,6 +107,9 @@ class Topics:
         return self._t("/dhcp/resolv/#")
 
     def lease(self, action: str) -> str:
+        """A DHCP RPC topic: `/dhcp/lease/<action>`, or `/dhcp/resolv/<what>` for a `resolv/<what>` action."""
+        if action.startswith("resolv/"):
+            return self._t(f"/dhcp/{action}")
         return self._t(f"/dhcp/lease/{action}")
 
     def rpc_reply(self, rep_uuid: str) -> str:

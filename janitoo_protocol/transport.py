@@ -3,7 +3,6 @@ request/reply with correlation, value GET/SET and fast discovery. The only modul
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import logging
 import os
@@ -21,19 +20,23 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from .addressing import Hadd
-from .codes import COMMAND_CONFIGURATION, NETWORK_REQUESTS, Genre
+from .codes import NETWORK_REQUESTS, Genre
+from .decoding import decode
 from .discovery import DiscoveryCollector
-from .errors import ConnectError, ProtocolError, RequestRefused, RequestTimeout
-from .messages import (
-    CORRELATION_KEY,
-    DiscoveryReply,
-    DiscoveryRequest,
-    Message,
-    ValuePublication,
-    ValueReply,
-    ValueRequest,
-    decode,
-    encode,
+from .encoding import encode
+from .errors import ConnectError, ProtocolError, RequestTimeout, UsageError
+from .events import CORRELATION_KEY, DiscoveryReply, DiscoveryRequest, Message, ValueRequest
+from .exchange import (
+    Answer,
+    address_of,
+    correlated,
+    discovery_filters,
+    discovery_requests,
+    matches,
+    no_answer,
+    reply_filters,
+    value_answer,
+    value_request,
 )
 from .model import ValueInfo
 from .network import NetworkMap
@@ -55,7 +58,11 @@ class TlsOptions:
 
 
 class Envelope:
-    """One received MQTT message; `message` decodes it on first use (spy shows undecodable ones raw)."""
+    """One received MQTT message: `topic`, `payload`, `qos`, `retain`, `received_at` (monotonic seconds).
+
+    `message` decodes it on first use: the typed message, or None when the payload is malformed (then
+    `error` says why; a tool can still show the raw payload).
+    """
 
     __slots__ = ("topic", "payload", "qos", "retain", "received_at", "_topics", "_message", "_error")
 
@@ -82,11 +89,13 @@ class Envelope:
 
     @property
     def message(self) -> Message | None:
+        """The decoded message; None when it could not be decoded (see `error`)."""
         self._decode()
         return self._message
 
     @property
     def error(self) -> ProtocolError | None:
+        """Why the payload could not be decoded; None when it was."""
         self._decode()
         return self._error
 
@@ -95,7 +104,10 @@ Handler = Callable[[Envelope], None]
 
 
 class Subscription:
-    """A topic filter with a handler; iterate it (or call `get`) when it was opened as a queue."""
+    """A topic filter with a handler; iterate it (or call `get`) when it was opened as a queue.
+
+    Close it (or leave its `with` block) to stop receiving; iteration ends when it or its client closes.
+    """
 
     def __init__(self, client: JanitooClient, topic_filter: str, handler: Handler | None, maxsize: int = 0):
         self.client = client
@@ -117,7 +129,7 @@ class Subscription:
     def get(self, timeout: float | None = None) -> Envelope | None:
         """The next message, or None after `timeout` seconds or once closed."""
         if self.queue is None:
-            raise TypeError("this subscription has a handler; it is not a queue")
+            raise UsageError("this subscription has a handler; it is not a queue")
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self.closed.is_set():
             wait = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
@@ -137,6 +149,7 @@ class Subscription:
             yield env
 
     def close(self) -> None:
+        """Unsubscribe (the filter stays subscribed while another subscription of this client uses it)."""
         self.closed.set()
         self.client._remove(self)
 
@@ -152,7 +165,17 @@ _OVERSIZED_LOG_EVERY = 10.0
 
 
 class JanitooClient:
-    """A Janitoo peer on one MQTT connection. Thread-safe; use as a context manager."""
+    """A Janitoo peer on one MQTT connection. Thread-safe; use as a context manager.
+
+    `with JanitooClient(host, port) as client:` connects (raising `ConnectError` with the reason) and
+    disconnects cleanly at the end. Then `discover()` the network, `get`/`set` values, `watch` heartbeats
+    and value publications, or `subscribe` any topic with a handler. paho's network thread delivers the
+    messages: handlers run on it, so they must be quick (or hand the work to a queue).
+
+    Options: `username`/`password`, `tls` (`TlsOptions`), `prefix` (a topic prefix; default none, the
+    original's `/nodes/...`), `reply_hadd` (the address answers come to), `will` (a message the broker
+    publishes if we vanish), `on_connection_change` (called with True/False on paho's thread).
+    """
 
     def __init__(
         self,
@@ -231,10 +254,12 @@ class JanitooClient:
 
     @property
     def broker(self) -> str:
+        """`host:port`, for messages."""
         return f"{self.host}:{self.port}"
 
     @property
     def connected(self) -> bool:
+        """Connected to the broker right now (paho reconnects by itself after a loss)."""
         return self._connected.is_set()
 
     def connect(self) -> JanitooClient:
@@ -446,52 +471,42 @@ class JanitooClient:
             "resolv": self.topics.resolv_all(),
         }
         if topic is None and kind not in filters:
-            raise ValueError(f"unknown watch kind {kind!r}; expected one of {', '.join(filters)}")
+            raise UsageError(f"unknown watch kind {kind!r}; expected one of {', '.join(filters)}")
         return self.subscribe(topic or filters[kind], None, maxsize=maxsize)
 
     # ------------------------------------------------------------------------------ publishing
 
     def publish(self, message: Message) -> None:
+        """Encode and publish one message (QoS 0, not retained, as the original)."""
         topic, payload = encode(message, self.topics)
         self.publish_raw(topic, payload)
 
     def publish_raw(self, topic: str, payload: bytes | str, qos: int = 0, retain: bool = False) -> None:
+        """Publish bytes as they are (tools that replay captured traffic)."""
         info = self._mqtt.publish(topic, payload, qos=qos, retain=retain)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             log.warning("publish on %s failed: %s", topic, mqtt.error_string(info.rc))
 
     def new_correlation(self) -> str:
+        """A fresh correlation id for a request (unique to this client)."""
         return f"{self._cid_prefix}-{next(self._cids)}"
 
     # ------------------------------------------------------------------------------ request / reply
 
-    def request(
-        self, request: DiscoveryRequest | ValueRequest, timeout: float = 3.0
-    ) -> DiscoveryReply | ValueReply | ValuePublication:
+    def request(self, request: DiscoveryRequest | ValueRequest, timeout: float = 3.0) -> Answer:
         """Send a request to its node and return the first matching reply; RequestTimeout otherwise."""
-        cid = self.new_correlation()
-        req = dataclasses.replace(
-            request, reply_hadd=self.reply_hadd, extra={**request.extra, CORRELATION_KEY: cid}
-        )
-        answers: queue.Queue[DiscoveryReply | ValueReply | ValuePublication] = queue.Queue()
+        req = correlated(request, self.reply_hadd, self.new_correlation())
+        cid = str(req.extra[CORRELATION_KEY])
+        answers: queue.Queue[Answer] = queue.Queue()
 
         def handler(env: Envelope) -> None:
             m = env.message
-            if _matches(req, m, cid):
+            if matches(req, m, cid):
                 answers.put(m)  # type: ignore[arg-type]
 
-        if isinstance(req, ValueRequest):
-            # Checked before subscribing anything: raising later would leak the reply subscription.
-            try:
-                genre = Genre(req.genre)
-            except ValueError:
-                raise ProtocolError(f"unknown genre {req.genre}") from None
-        subs = [self.subscribe(self.topics.node_reply(self.reply_hadd), handler)]
-        if isinstance(req, ValueRequest):
-            # config/system values answer only on /values/...; basic/user/command on both routes.
-            subs.append(self.subscribe(self.topics.values(genre, req.hadd, req.uuid), handler))
-        elif req.target is None:
-            subs.append(self.subscribe(self.topics.broadcast_reply(self.reply_hadd), handler))
+        # Checked before subscribing anything: raising later would leak the reply subscription.
+        filters = reply_filters(req, self.topics, self.reply_hadd)
+        subs = [self.subscribe(f, handler) for f in filters]
         try:
             self.publish(req)
             try:
@@ -504,6 +519,22 @@ class JanitooClient:
             for s in subs:
                 s.close()
 
+    def get(self, value: ValueInfo, timeout: float = 3.0) -> ValueInfo:
+        """Read `value` (as found by `discover`) from its node: its hadd, uuid, genre, cmd_class and index
+        come from it. Returns the node's answer; RequestTimeout or RequestRefused otherwise."""
+        hadd, index = address_of(value)
+        return self._value_call(value_request(hadd, value.uuid, value.genre, value.cmd_class, index, None, False,
+                                              self.reply_hadd), timeout)  # fmt: skip
+
+    def set(self, value: ValueInfo, data: Any, timeout: float = 3.0) -> ValueInfo:
+        """Write `data` to `value` (as found by `discover`); returns the node's acknowledgement.
+
+        A refusal raises RequestRefused and no acknowledgement within `timeout` raises RequestTimeout: a
+        SET is never silently lost."""
+        hadd, index = address_of(value)
+        return self._value_call(value_request(hadd, value.uuid, value.genre, value.cmd_class, index, data, True,
+                                              self.reply_hadd), timeout)  # fmt: skip
+
     def get_value(
         self,
         hadd: Hadd | str,
@@ -513,8 +544,10 @@ class JanitooClient:
         index: int | None = None,
         timeout: float = 3.0,
     ) -> ValueInfo:
-        """Read one value from its node."""
-        return self._value_call(hadd, uuid, genre, cmd_class, index, None, False, timeout)
+        """Read one value from its node by address; `cmd_class` may be left out for config and system
+        values (the node checks it for the others)."""
+        return self._value_call(value_request(hadd, uuid, genre, cmd_class, index, None, False, self.reply_hadd),
+                                timeout)  # fmt: skip
 
     def set_value(
         self,
@@ -528,45 +561,15 @@ class JanitooClient:
     ) -> ValueInfo:
         """Write one value; returns the node's acknowledgement. A refusal raises RequestRefused and no
         acknowledgement within `timeout` raises RequestTimeout: a SET is never silently lost."""
-        return self._value_call(hadd, uuid, genre, cmd_class, index, data, True, timeout)
+        return self._value_call(value_request(hadd, uuid, genre, cmd_class, index, data, True, self.reply_hadd),
+                                timeout)  # fmt: skip
 
-    def _value_call(
-        self,
-        hadd: Hadd | str,
-        uuid: str,
-        genre: Genre | int | str,
-        cmd_class: int | None,
-        index: int | None,
-        data: Any,
-        is_set: bool,
-        timeout: float,
-    ) -> ValueInfo:
-        h = Hadd.parse(hadd)
-        g = Genre.from_word(genre) if isinstance(genre, str) else Genre(genre)
-        if cmd_class is None:
-            if g in (Genre.CONFIG, Genre.SYSTEM):
-                cmd_class = COMMAND_CONFIGURATION
-            else:
-                raise ValueError(f"a {g.topic_word} value needs its cmd_class (the node checks it)")
-        req = ValueRequest(
-            hadd=h, uuid=uuid, genre=int(g), cmd_class=int(cmd_class), reply_hadd=self.reply_hadd, data=data,
-            is_writeonly=is_set, is_readonly=not is_set, index=index, target=h,
-        )  # fmt: skip
+    def _value_call(self, req: ValueRequest, timeout: float) -> ValueInfo:
         try:
-            reply = self.request(req, timeout)
+            answer = self.request(req, timeout)
         except RequestTimeout:
-            verb = "acknowledged the SET of" if is_set else "answered the GET of"
-            raise RequestTimeout(
-                f"node {h} never {verb} {g.topic_word} value {uuid!r} within {timeout:g} s "
-                "(unknown node or value, or wrong cmd_class)"
-            ) from None
-        value = reply.value if isinstance(reply, ValueReply | ValuePublication) else None
-        if value is None:  # pragma: no cover - _matches only lets value answers through
-            raise RequestTimeout(f"node {h} answered {uuid!r} with a discovery reply")
-        err = value.extra.get("error")
-        if err:
-            raise RequestRefused(f"node {h} refused {'SET' if is_set else 'GET'} of {uuid!r}: {err}")
-        return value
+            raise no_answer(req, timeout) from None
+        return value_answer(req, answer)
 
     # ------------------------------------------------------------------------------ discovery
 
@@ -580,7 +583,9 @@ class JanitooClient:
     ) -> NetworkMap:
         """Ask the network (or one controller) for nodes and values; returns as soon as it has answered.
 
-        All requests go out at once; see `discovery.DiscoveryCollector` for the completion rule.
+        All requests go out at once. The discovery is complete when every controller that answered the
+        nodes request has answered every other one and nothing more came for `quiet` seconds; it never
+        runs past `timeout`, and ends after `idle` seconds when nobody answers at all.
         """
         tgt = None if target is None else Hadd.parse(target)
         cid = self.new_correlation()
@@ -592,12 +597,10 @@ class JanitooClient:
             if isinstance(m, DiscoveryReply):
                 inbox.put(m)
 
-        subs = [self.subscribe(self.topics.node_reply(self.reply_hadd), handler)]
-        if tgt is None:
-            subs.append(self.subscribe(self.topics.broadcast_reply(self.reply_hadd), handler))
+        subs = [self.subscribe(f, handler) for f in discovery_filters(self.topics, self.reply_hadd, tgt)]
         try:
-            for kind in collector.kinds:
-                self.publish(DiscoveryRequest(kind, self.reply_hadd, tgt, extra={CORRELATION_KEY: cid}))
+            for req in discovery_requests(collector, self.reply_hadd, tgt, cid):
+                self.publish(req)
             while True:
                 now = time.monotonic()
                 if collector.done(now):
@@ -611,23 +614,3 @@ class JanitooClient:
             for s in subs:
                 s.close()
         return collector.map
-
-
-def _matches(req: DiscoveryRequest | ValueRequest, m: Message | None, cid: str) -> bool:
-    """Is `m` the answer to `req`? By correlation, or by the original's uuid (+ hadd) for peers that
-    drop our key."""
-    if isinstance(req, DiscoveryRequest):
-        if not isinstance(m, DiscoveryReply) or m.kind != req.kind:
-            return False
-        return m.correlation in (cid, None)
-    if not isinstance(m, ValueReply | ValuePublication):
-        return False
-    value = m.value
-    if value.uuid != req.uuid or (value.hadd is not None and value.hadd != req.hadd):
-        return False
-    got = m.correlation
-    if got is not None:
-        return got == cid
-    # No correlation: a plain poll publication must not pass for the acknowledgement. Echoes carry our
-    # reply_hadd; polls carry null.
-    return value.reply_hadd == req.reply_hadd

@@ -6,9 +6,34 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+from janitoo_protocol import Envelope, Subscription
+
 DATA = Path(__file__).parent / "data" / "original"
+
+
+def wait_for(
+    sub: Subscription,
+    accept: Callable[[Envelope], bool],
+    timeout: float,
+    what: str = "the expected message",
+    seen: list[Envelope] | None = None,
+) -> Envelope:
+    """Read `sub` until a message is accepted and return it; AssertionError naming `what` after `timeout`
+    seconds. Every message read is appended to `seen` when given (for the failure message, or checks)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        env = sub.get(max(0.0, deadline - time.monotonic()))
+        if env is None:
+            tail = [e.topic for e in (seen or [])[-5:]]
+            raise AssertionError(f"{what}: nothing matching within {timeout:g} s (last seen: {tail})")
+        if seen is not None:
+            seen.append(env)
+        if accept(env):
+            return env
 
 
 def fake_conf(path: Path, port: int, *, controller: int = 1118, heartbeat: float = 15, prefix: str = "",

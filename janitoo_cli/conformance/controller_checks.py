@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from janitoo_protocol import COMMAND_DISCOVERY, NETWORK_REQUESTS
+from janitoo_protocol.codes import COMMAND_DISCOVERY, NETWORK_REQUESTS
 
 from .probe import CORRELATION_KEY, NETWORK_CONTROLLER_CLASS, Prober, first
 from .results import clip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from janitoo_protocol import COMMAND_CONFIGURATION, COMMAND_DISCOVERY, NETWORK_REQUESTS
+from janitoo_protocol.codes import COMMAND_CONFIGURATION, COMMAND_DISCOVERY, NETWORK_REQUESTS
 
 from .probe import (
     CORRELATION_KEY,

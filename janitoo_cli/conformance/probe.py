@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from janitoo_protocol import COMMAND_CONFIGURATION, Genre, Hadd, ProtocolError
+from janitoo_protocol import Genre, Hadd, ProtocolError
+from janitoo_protocol.codes import COMMAND_CONFIGURATION
 
 from .results import Recorder, clip
 from .session import Seen, Session
@@ -187,7 +188,7 @@ class Prober:
                 return False
             got = s.body.get(CORRELATION_KEY)
             if cid is not None and got is not None:
-                return got == cid
+                return bool(got == cid)
             # Peers that drop the key: the original's matching by uuid, hadd and our reply_hadd.
             return (
                 s.body.get("uuid") == uuid

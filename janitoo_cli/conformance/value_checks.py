@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from janitoo_protocol import COMMAND_CONFIGURATION, COMMAND_DISCOVERY
+from janitoo_protocol.codes import COMMAND_CONFIGURATION, COMMAND_DISCOVERY
 
 from .probe import (
     ACTING_CLASSES,

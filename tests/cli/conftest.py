@@ -24,10 +24,10 @@ from janitoo_protocol import (
     Hadd,
     Message,
     NodeInfo,
-    ReplyRoute,
     ResolvHeartbeat,
     ValueInfo,
 )
+from janitoo_protocol.events import ReplyRoute
 from janitoo_protocol.transport import Envelope, JanitooClient
 
 REPO = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ from janitoo_node.apps.demo import prepare_config
 from janitoo_node.broker import MosquittoBroker
 from janitoo_protocol.addressing import Hadd
 from janitoo_protocol.codes import Genre
-from janitoo_protocol.messages import ValuePublication
+from janitoo_protocol.events import ValuePublication
 from janitoo_protocol.model import NodeInfo
 from janitoo_protocol.transport import JanitooClient
 from tests.helpers import NodeProcess

@@ -33,12 +33,12 @@ from janitoo_protocol import (
     Hadd,
     Heartbeat,
     HeartbeatDispatch,
-    ReplyRoute,
     ValueInfo,
     ValuePublication,
     ValueReply,
     encode,
 )
+from janitoo_protocol.events import ReplyRoute
 from janitoo_protocol.roles import NetworkController, RoleConfig
 from janitoo_protocol.topics import Topics
 from tests.helpers import fake_conf

@@ -16,20 +16,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from janitoo_protocol.addressing import Hadd
-from janitoo_protocol.codes import COMMAND_CONFIGURATION, CommandClass, Genre, ValueType
-from janitoo_protocol.messages import (
-    CORRELATION_KEY,
-    ERROR_KEY,
-    REQUEST_GENRES,
+from janitoo_protocol import (
     DiscoveryReply,
     DiscoveryRequest,
     Heartbeat,
-    ReplyRoute,
     ValuePublication,
     ValueReply,
     ValueRequest,
 )
+from janitoo_protocol.addressing import Hadd
+from janitoo_protocol.codes import COMMAND_CONFIGURATION, CommandClass, Genre, ValueType
+from janitoo_protocol.events import CORRELATION_KEY, ERROR_KEY, REQUEST_GENRES, ReplyRoute
 from janitoo_protocol.model import NodeInfo, ValueInfo
 from janitoo_protocol.transport import Envelope, JanitooClient
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from janitoo_protocol import Hadd, ProtocolError, parse_hadd_or_none
+from janitoo_protocol import Hadd, ProtocolError
+from janitoo_protocol.addressing import parse_hadd_or_none
 
 
 @pytest.mark.parametrize(

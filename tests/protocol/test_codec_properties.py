@@ -12,22 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from janitoo_protocol import (
-    CORRELATION_KEY,
-    REQUEST_GENRES,
-    STATES,
+    CommandClass,
     DiscoveryReply,
     DiscoveryRequest,
     Genre,
     Hadd,
     Heartbeat,
     HeartbeatDispatch,
-    LeaseMessage,
     Message,
     NodeInfo,
     ProtocolError,
-    ReplyRoute,
     ResolvHeartbeat,
-    Topics,
     ValueInfo,
     ValuePublication,
     ValueReply,
@@ -35,9 +30,10 @@ from janitoo_protocol import (
     decode,
     encode,
 )
-from janitoo_protocol.codes import COMMAND_DISCOVERY
-from janitoo_protocol.messages import ReplyShape
+from janitoo_protocol.events import CORRELATION_KEY, REQUEST_GENRES, LeaseMessage, ReplyRoute, ReplyShape
+from janitoo_protocol.liveness import STATES
 from janitoo_protocol.model import NODE_KEYS, VALUE_KEYS
+from janitoo_protocol.topics import Topics
 
 ROUND_TRIP = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -75,7 +71,7 @@ value_infos = st.builds(
     node_uuid=opt_texts,
     genre=st.integers(1, 5),
     type=st.integers(1, 32),
-    cmd_class=st.integers(0, 0x4FFF),  # below COMMAND_DISCOVERY: a value, not a discovery message
+    cmd_class=st.integers(0, 0x4FFF),  # below CommandClass.DISCOVERY: a value, not a discovery message
     index=st.integers(0, 20),
     data=json_values,
     default=json_scalars,
@@ -270,7 +266,7 @@ def test_resolv_heartbeat_round_trip(message: ResolvHeartbeat, topics: Topics) -
 def test_discovery_request_round_trip(message: DiscoveryRequest, topics: Topics) -> None:
     assert_round_trip(message, topics)
     body = json.loads(encode(message, topics)[1])
-    assert (body["cmd_class"], body["genre"]) == (COMMAND_DISCOVERY, 4)
+    assert (body["cmd_class"], body["genre"]) == (CommandClass.DISCOVERY, 4)
 
 
 @ROUND_TRIP
@@ -358,7 +354,7 @@ any_scalars = (
     | st.sampled_from(
         ["0121/0001", "abc", "1/2/3", "", "None", "ONLINE", "request_info_users", "20480", "0x70"]
     )
-    | st.just(COMMAND_DISCOVERY)
+    | st.just(int(CommandClass.DISCOVERY))
 )
 any_json = st.recursive(
     any_scalars,

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from janitoo_protocol.codes import (
     COMMAND_CONFIGURATION,
-    COMMAND_DISCOVERY,
     LIVENESS_RANK,
     NETWORK_REQUESTS,
     Capability,
@@ -222,7 +221,7 @@ def test_constants() -> None:
         "request_info_basics",
         "request_info_commands",
     )
-    assert COMMAND_DISCOVERY == 20480 == int(CommandClass.DISCOVERY)
+    assert int(CommandClass.DISCOVERY) == 20480
     assert COMMAND_CONFIGURATION == 112 == int(CommandClass.CONFIGURATION)
 
 

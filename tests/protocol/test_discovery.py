@@ -6,10 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from janitoo_protocol import DiscoveryReply
 from janitoo_protocol.addressing import Hadd
 from janitoo_protocol.codes import NETWORK_REQUESTS, Genre
 from janitoo_protocol.discovery import NODES, DiscoveryCollector
-from janitoo_protocol.messages import CORRELATION_KEY, REQUEST_GENRES, DiscoveryReply, ReplyRoute
+from janitoo_protocol.events import CORRELATION_KEY, REQUEST_GENRES, ReplyRoute
 from janitoo_protocol.model import NodeInfo, ValueInfo
 
 T0 = 1000.0  # the fake clock's start: any float works, the collector never reads a real clock

@@ -6,8 +6,17 @@ import math
 
 import pytest
 
-from janitoo_protocol import Hadd, LivenessTracker, StateChange
-from janitoo_protocol.liveness import DEAD, FAILED, OFFLINE, ONLINE, PENDING, UNKNOWN
+from janitoo_protocol import Hadd
+from janitoo_protocol.liveness import (
+    DEAD,
+    FAILED,
+    OFFLINE,
+    ONLINE,
+    PENDING,
+    UNKNOWN,
+    LivenessTracker,
+    StateChange,
+)
 
 NODE = Hadd(121, 1)
 PERIOD = 30.0

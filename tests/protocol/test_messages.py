@@ -8,19 +8,15 @@ from typing import Any
 import pytest
 
 from janitoo_protocol import (
-    CORRELATION_KEY,
     DiscoveryReply,
     DiscoveryRequest,
     Genre,
     Hadd,
     Heartbeat,
     HeartbeatDispatch,
-    LeaseMessage,
     NodeInfo,
     ProtocolError,
-    ReplyRoute,
     ResolvHeartbeat,
-    Topics,
     ValueInfo,
     ValuePublication,
     ValueReply,
@@ -28,6 +24,8 @@ from janitoo_protocol import (
     decode,
     encode,
 )
+from janitoo_protocol.events import CORRELATION_KEY, LeaseMessage, ReplyRoute
+from janitoo_protocol.topics import Topics
 
 
 def dumps(obj: Any) -> bytes:

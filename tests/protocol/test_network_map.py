@@ -14,14 +14,13 @@ from janitoo_protocol import (
     Genre,
     Hadd,
     NodeInfo,
-    ReplyRoute,
     ValueInfo,
     ValuePublication,
     decode,
     encode,
 )
 from janitoo_protocol.codes import NETWORK_REQUESTS
-from janitoo_protocol.messages import CORRELATION_KEY, REQUEST_GENRES
+from janitoo_protocol.events import CORRELATION_KEY, REQUEST_GENRES, ReplyRoute
 from janitoo_protocol.network import CHUNK_KEY, CHUNKS_KEY, NetworkMap, ResolvSync, chunk_marker
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "original"

@@ -21,7 +21,6 @@ from janitoo_protocol import (
     HeartbeatDispatch,
     Message,
     NodeInfo,
-    ReplyRoute,
     ResolvHeartbeat,
     ValueInfo,
     ValuePublication,
@@ -29,6 +28,7 @@ from janitoo_protocol import (
     encode,
 )
 from janitoo_protocol.codes import NETWORK_REQUESTS
+from janitoo_protocol.events import ReplyRoute
 from janitoo_protocol.network import CHUNKS_KEY
 from janitoo_protocol.roles import (
     ELECTING,

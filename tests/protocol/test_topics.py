@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from janitoo_protocol import Genre, Hadd, ProtocolError, TopicInfo, TopicKind, Topics
-from janitoo_protocol.topics import DEFAULT_TOPICS
+from janitoo_protocol import Genre, Hadd, ProtocolError
+from janitoo_protocol.topics import DEFAULT_TOPICS, TopicInfo, TopicKind, Topics
 
 NODE = Hadd(225, 3)
 REPLY = Hadd(9999, 9990)

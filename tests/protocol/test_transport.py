@@ -20,18 +20,11 @@ from pathlib import Path
 import pytest
 
 from janitoo_node.broker import MosquittoBroker, free_port
+from janitoo_protocol import DiscoveryReply, DiscoveryRequest, Heartbeat, HeartbeatDispatch, ValuePublication
 from janitoo_protocol.addressing import Hadd
 from janitoo_protocol.codes import CommandClass, Genre
 from janitoo_protocol.errors import ConnectError, ProtocolError, RequestRefused, RequestTimeout
-from janitoo_protocol.messages import (
-    CORRELATION_KEY,
-    DiscoveryReply,
-    DiscoveryRequest,
-    Heartbeat,
-    HeartbeatDispatch,
-    ReplyRoute,
-    ValuePublication,
-)
+from janitoo_protocol.events import CORRELATION_KEY, ReplyRoute
 from janitoo_protocol.model import ValueInfo
 from janitoo_protocol.transport import Envelope, JanitooClient, Subscription, TlsOptions
 from tests.protocol.fakenode import FakeController
@@ -250,7 +243,7 @@ def test_unknown_genre_word_raises_value_error_before_sending_anything(
 
 
 def test_request_with_an_unknown_genre_number_leaves_no_subscription(client: JanitooClient) -> None:
-    from janitoo_protocol.messages import ValueRequest
+    from janitoo_protocol import ValueRequest
 
     filters = dict(client._filters)  # white box: a leaked subscription is invisible from outside
     bad = ValueRequest(NODE, "switch", genre=9, cmd_class=SWITCH, reply_hadd=None, target=NODE)
@@ -427,7 +420,7 @@ def test_connect_error_with_tls_against_a_plain_listener(broker: MosquittoBroker
 
 WILL_CHILD = """
 import sys
-from janitoo_protocol.messages import HeartbeatDispatch
+from janitoo_protocol.events import HeartbeatDispatch
 from janitoo_protocol.transport import JanitooClient
 host, port, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 client = JanitooClient(host, port, prefix=prefix, will=HeartbeatDispatch(225, -1, "OFFLINE")).connect()

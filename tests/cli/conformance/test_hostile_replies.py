@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from janitoo_cli.conformance.checks import Checker, Options
 from janitoo_cli.conformance.results import Outcome
 from janitoo_cli.conformance.session import Seen, Session, parse_json
-from janitoo_protocol import NETWORK_REQUESTS, Hadd, decode
+from janitoo_protocol import Hadd, decode
+from janitoo_protocol.codes import NETWORK_REQUESTS
 from janitoo_protocol.transport import JanitooClient
 
 HADD = Hadd.parse("0225/0001")

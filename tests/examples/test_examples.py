@@ -76,3 +76,14 @@ def test_watch_heartbeats_prints_the_states_it_hears(network: MosquittoBroker) -
     lines = out.stdout.splitlines()
     assert len(lines) == 3
     assert all(line.split()[0] in NODES and line.endswith("ONLINE (alive)") for line in lines)
+
+
+def test_async_app_discovers_sets_and_hears_the_publication(network: MosquittoBroker) -> None:
+    out = run_example("async_app.py", network, "1118/0002", "test_user", "from asyncio", "--count", "1")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("3 nodes, ")
+    assert lines[1] == "1118/0002 test_user set to 'from asyncio'"
+    # The first publication heard is the SET's own (subscribed before it), unless a poll of a counter
+    # happened to come first.
+    assert lines[2] == "1118/0002 test_user = 'from asyncio'" or " counter = " in lines[2]

@@ -26,6 +26,7 @@ from janitoo_protocol import (
     RoleConfigError,
     UsageError,
     ValueInfo,
+    aio,
     decode,
     encode,
 )
@@ -48,9 +49,11 @@ def test_all_is_exactly_the_documented_surface() -> None:
     assert len(jp.__all__) == len(EXPECTED)  # no duplicates
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_every_public_name_has_a_docstring(name: str) -> None:
-    obj = getattr(jp, name)
+@pytest.mark.parametrize(
+    ("module", "name"), [(jp, n) for n in sorted(EXPECTED)] + [(aio, n) for n in aio.__all__]
+)
+def test_every_public_name_has_a_docstring(module: object, name: str) -> None:
+    obj = getattr(module, name)
     doc = obj.__doc__ if name != "Message" else jp.events.__doc__  # a type alias documents in its module
     assert doc and doc.strip(), f"janitoo_protocol.{name} has no docstring"
     if inspect.isclass(obj) and not issubclass(obj, BaseException | enum.Enum):

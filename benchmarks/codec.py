@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from janitoo_protocol import DiscoveryReply, Genre, Hadd, ValueInfo, decode, encode  # noqa: E402
 from janitoo_protocol.events import ReplyRoute  # noqa: E402
 
-# The spec's captured single value publication (§4.4), as the original sent it.
+# A single value publication captured from the original, as it sent it.
 SINGLE_TOPIC = "/values/user/0222/0001/temperature"
 SINGLE_PAYLOAD = (
     b'{"help": "The temperature of the CPU", "voice_uuid": null, "max": null, "reply_hadd": null, '

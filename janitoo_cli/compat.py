@@ -32,7 +32,7 @@ from .settings import Settings, get_settings, parse_bool
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 DASHES = "-" * 10
 
-# The original's str.format layouts (jnt_query 2019), see spec §10.1.
+# The original's str.format layouts (jnt_query, 2019 version), column for column.
 NODE_FORMATS = {
     "node": "{hadd:<10} {uuid:<30} {name:<25} {location:<20} {product_name:<25} {product_type}",
     "network": "{hadd:<10} {uuid:<20} {name:<25} {location:<25} {product_name:<25} {product_type}",

@@ -106,7 +106,8 @@ class AsyncSubscription:
         if self._closed:
             return
         self._closed = True
-        self.client._subs.discard(self)
+        if self in self.client._subs:
+            self.client._subs.remove(self)
         sub, self._sub = self._sub, None
         if sub is not None:
             sub.close()
@@ -151,7 +152,7 @@ class AsyncJanitooClient:
             reconnect_min=reconnect_min, reconnect_max=reconnect_max,
         )  # fmt: skip
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._subs: set[AsyncSubscription] = set()
+        self._subs: list[AsyncSubscription] = []
 
     @property
     def connected(self) -> bool:
@@ -198,7 +199,7 @@ class AsyncJanitooClient:
     def subscribe(self, topic_filter: str, maxsize: int = 100000) -> AsyncSubscription:
         """Messages matching `topic_filter`: `async with client.subscribe(f) as sub: async for env in sub`."""
         sub = AsyncSubscription(self, topic_filter, maxsize)
-        self._subs.add(sub)
+        self._subs.append(sub)
         return sub
 
     def watch(self, kind: str = "all", maxsize: int = 100000) -> AsyncSubscription:

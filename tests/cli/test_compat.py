@@ -1,4 +1,4 @@
-"""`jnt_query` and `jnt_spy`: the original tools' options and text layout (spec §10)."""
+"""`jnt_query` and `jnt_spy`: the original tools' options and text layout."""
 
 from __future__ import annotations
 

@@ -4,8 +4,12 @@ process (`jnt-node run` with the fake node config), and prints what the guide sa
 from __future__ import annotations
 
 import os
+import queue
+import re
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,12 +41,17 @@ def network(broker: MosquittoBroker, tmp_path_factory: pytest.TempPathFactory) -
             node.stop()
 
 
+def example_command(name: str, broker: MosquittoBroker, *args: str, prefix: str = PREFIX) -> list[str]:
+    return [sys.executable, str(EXAMPLES / name), *args, "--port", str(broker.port), "--prefix", prefix]
+
+
+def example_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+
+
 def run_example(name: str, broker: MosquittoBroker, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run(
-        [sys.executable, str(EXAMPLES / name), *args, "--port", str(broker.port), "--prefix", PREFIX],
-        capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
-    )  # fmt: skip
+    return subprocess.run(example_command(name, broker, *args), capture_output=True, text=True, timeout=60,
+                          env=example_env(), cwd=ROOT)  # fmt: skip
 
 
 def test_print_network_lists_every_node_and_user_value(network: MosquittoBroker) -> None:
@@ -87,3 +96,78 @@ def test_async_app_discovers_sets_and_hears_the_publication(network: MosquittoBr
     # The first publication heard is the SET's own (subscribed before it), unless a poll of a counter
     # happened to come first.
     assert lines[2] == "1118/0002 test_user = 'from asyncio'" or " counter = " in lines[2]
+
+
+def primary_conf(path: Path, port: int, prefix: str) -> Path:
+    """A node process that is the primary network controller (0010/0000, with two fake components)."""
+    path.write_text(
+        f"[system]\nservice = jnt_primary\nbroker_ip = 127.0.0.1\nbroker_port = {port}\ntopic_prefix = {prefix}\n"
+        "slow_start = 0\n\n[network]\nis_primary = true\nresolv_heartbeat = 0.5\nresolv_timeout = 2\n\n"
+        "[fake]\nhadd = 0010/0000\nheartbeat = 1\ncomponents.c1 = fake.component\ncomponents.c2 = fake.component\n"
+        "\n[fake__c1]\nhadd = 0010/0001\nheartbeat = 1\n\n[fake__c2]\nhadd = 0010/0002\nheartbeat = 1\n"
+    )
+    return path
+
+
+class Lines:
+    """A child process's stdout lines, read on a thread so the test can wait for one with a timeout."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        assert proc.stdout is not None
+        stdout = proc.stdout
+        threading.Thread(
+            target=lambda: [self.lines.put(line.rstrip("\n")) for line in stdout], daemon=True
+        ).start()
+
+    def wait_for(self, start: str, timeout: float = 20) -> str:
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(
+                    f"no line starting {start!r} within {timeout} s; saw {self.seen}"
+                ) from None
+            self.seen.append(line)
+            if line.startswith(start):
+                return line
+
+
+def test_secondary_controller_follows_replicates_and_takes_over(
+    broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    prefix = "examples-netctl"
+    primary = NodeProcess(primary_conf(tmp_path / "primary.conf", broker.port, prefix)).start()
+    app = subprocess.Popen(example_command("secondary_controller.py", broker, "0050/0000", prefix=prefix),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=example_env(), cwd=ROOT)  # fmt: skip
+    try:
+        out = Lines(app)
+        assert out.wait_for("listening ") == "listening primary=None synced=False nodes=0"
+        out.wait_for("secondary primary=0010/0000 ")
+        # The replica of the primary's map: its controller and two components.
+        assert out.wait_for("secondary primary=0010/0000 synced=True").endswith("nodes=3")
+        primary.stop(signal.SIGKILL)  # its will tells the secondary at once
+        assert out.wait_for("primary ") == "primary primary=0050/0000 synced=True nodes=3"
+        app.send_signal(signal.SIGINT)
+        assert out.wait_for("stopped") == "stopped"
+        assert app.wait(10) == 0
+    finally:
+        primary.stop(signal.SIGKILL)
+        if app.poll() is None:
+            app.kill()
+            app.wait(5)
+
+
+def test_every_python_block_of_the_guide_is_an_excerpt_of_a_tested_example() -> None:
+    guide = (ROOT / "docs" / "library.md").read_text()
+    blocks = guide.split("```python\n")[1:]
+    assert len(blocks) >= 6
+    sources = {p.name: p.read_text() for p in EXAMPLES.glob("*.py")}
+    for block in blocks:
+        code = block.split("```")[0]
+        assert any(code in text for text in sources.values()), f"not in any example:\n{code}"
+    # ... and every example the guide links to exists and is run by this module.
+    linked = set(re.findall(r"\(\.\./examples/(\w+\.py)\)", guide))
+    assert linked <= set(sources)
+    assert linked == {p for p in sources if f'"{p}"' in Path(__file__).read_text()}

@@ -1,6 +1,6 @@
 """A small fake Janitoo controller (the codec over a JanitooClient) for integration tests and benchmarks.
 
-It answers like the original node manager (spec §4.2-4.3): broadcast and direct discovery for its whole
+It answers like the original node manager: broadcast and direct discovery for its whole
 controller, GET/SET of config/system values on `/values/<genre>/<hadd>/<uuid>` only, of basic/user/command
 values on the reply topic AND `/values/...`; requests it cannot serve (unknown node or value, wrong
 cmd_class) are silently ignored. Like the original it echoes unknown request keys (our `jnt_cid`); with

@@ -32,7 +32,7 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj).encode()
 
 
-# A full value dict as a node manager sends it (spec §4.2, request_info_users).
+# A full value dict as a node manager sends it in a request_info_users reply.
 TEMPERATURE: dict[str, Any] = {
     "uuid": "temperature", "node_uuid": "tutorial3__cpu", "hadd": "0225/0003", "genre": 2, "type": 3,
     "cmd_class": 49, "index": 0, "data": 37.9, "units": "°C", "label": "CPUTemp",
@@ -41,7 +41,7 @@ TEMPERATURE: dict[str, Any] = {
     "reply_hadd": None, "entry_name": "sensor_temperature",
 }  # fmt: skip
 
-# A node dict with its state, as in a request_info_nodes reply (spec §4.2).
+# A node dict with its state, as in a request_info_nodes reply.
 CPU_NODE: dict[str, Any] = {
     "uuid": "tutorial3__cpu", "oid": "tutorial3.cpu", "hadd": "0225/0003", "name": "CPU",
     "location": "Hostsensor", "product_name": "CPU sensor", "product_type": "Software component",
@@ -89,7 +89,7 @@ def test_whole_controller_dispatch_and_default_state() -> None:
 
 
 def test_json_heartbeat_on_a_node_heartbeat_topic() -> None:
-    # Receivers try JSON first (spec §5.3): the addresses come from the payload, not the topic.
+    # Receivers try JSON first: the addresses come from the payload, not the topic.
     msg = decode("/dhcp/heartbeat/0225/0003", b'{"add_ctrl": 225, "add_node": 3, "state": "offline"}')
     assert msg == HeartbeatDispatch(225, 3, "OFFLINE")
 
@@ -343,7 +343,7 @@ def test_value_reply() -> None:
 # ------------------------------------------------------------------------------------------ publications
 
 
-# The spec's captured single-shape example (§4.4), key order and all.
+# A single-shape value publication captured from the original, key order and all.
 SPEC_TEMPERATURE = (
     '{"help": "The temperature of the CPU", "voice_uuid": null, "max": null, "reply_hadd": null, '
     '"node_uuid": "hostsensor__picpu", "entry_name": "sensor_temperature", "genre": 2, "poll_delay": 300, '

@@ -96,7 +96,7 @@ def test_set_state_and_forget_controller() -> None:
 
 @pytest.mark.parametrize("kind", NETWORK_REQUESTS)
 def test_resolv_answers_every_genre_and_round_trips(kind: str) -> None:
-    """The original crashed on users, configs, basics and commands (§4.5); every genre works here."""
+    """The original's resolv server crashed on users, configs, basics and commands; every genre works here."""
     net = captured_map()
     replies = net.resolv_replies(kind, OWN, {CORRELATION_KEY: "c1"})
     assert replies, kind

@@ -33,7 +33,7 @@ def _built(t: Topics) -> list[tuple[str, TopicInfo]]:
     ]  # fmt: skip
 
 
-# The original's topics, character for character (spec §3).
+# The original's topics, character for character.
 ORIGINAL = {
     DEFAULT_TOPICS.heartbeat(NODE): "/dhcp/heartbeat/0225/0003",
     DEFAULT_TOPICS.heartbeat_dispatch(): "/dhcp/heartbeat/",

@@ -25,7 +25,7 @@ from janitoo_protocol import (
     ValuePublication,
 )
 from janitoo_protocol.transport import Envelope, JanitooClient, Subscription
-from tests.helpers import NodeProcess
+from tests.helpers import NodeProcess, wait_for
 
 HB = 0.5  # resolv_heartbeat of the test configs
 TIMEOUT = 2.0  # resolv_timeout
@@ -70,14 +70,10 @@ class Wire:
         self.seen: list[Envelope] = []
 
     def expect(self, pred: Callable[[Envelope], bool], timeout: float, what: str) -> Envelope:
-        deadline = time.monotonic() + timeout
-        while True:
-            env = self.sub.get(max(0.0, deadline - time.monotonic()))
-            if env is None:
-                raise AssertionError(f"{what}: nothing within {timeout:g} s; last: {self.tail()}")
-            self.seen.append(env)
-            if pred(env):
-                return env
+        try:
+            return wait_for(self.sub, pred, timeout, what, self.seen)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last: {self.tail()}") from None
 
     def drain_for(self, seconds: float) -> None:
         """Record what arrives for `seconds` (to check that something did NOT happen)."""
@@ -194,15 +190,17 @@ def resolv_nodes(client: JanitooClient, timeout: float = 5.0) -> set[str]:
         hadds: set[str] = set()
         chunks: set[int] = set()
         total = None
-        deadline = time.monotonic() + timeout
-        while total is None or len(chunks) < total:
-            env = sub.get(max(0.0, deadline - time.monotonic()))
-            assert env is not None, f"resolv answer incomplete: chunks {sorted(chunks)} of {total}"
+
+        def complete(env: Envelope) -> bool:
+            nonlocal total
             m = env.message
             if isinstance(m, DiscoveryReply) and m.correlation == cid:
                 hadds.update(str(n.hadd) for n in m.nodes)
                 chunks.add(int(m.extra["jnt_chunk"]))
                 total = int(m.extra["jnt_chunks"])
+            return total is not None and len(chunks) >= total
+
+        wait_for(sub, complete, timeout, f"the whole resolv answer (chunks {sorted(chunks)} of {total})")
     return hadds
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from janitoo_node.broker import MosquittoBroker
 from janitoo_node.config import JanitooConfig
 from janitoo_protocol import Genre, Heartbeat, HeartbeatDispatch, RequestRefused
-from janitoo_protocol.transport import JanitooClient, Subscription
-from tests.helpers import NodeProcess, fake_conf
+from janitoo_protocol.transport import Envelope, JanitooClient, Subscription
+from tests.helpers import NodeProcess, fake_conf, wait_for
 
 NODES = {"1118/0000", "1118/0001", "1118/0002"}
 
@@ -22,13 +22,16 @@ NODES = {"1118/0000", "1118/0001", "1118/0002"}
 def _wait_states(watch: Subscription, hadds: set[str], state: str, timeout: float = 15) -> dict[str, float]:
     """Wait until every hadd heartbeated `state`; returns when each did (monotonic)."""
     seen: dict[str, float] = {}
-    deadline = time.monotonic() + timeout
-    while set(seen) != hadds:
-        env = watch.get(max(0.0, deadline - time.monotonic()))
-        assert env is not None, f"only {sorted(seen)} said {state} within {timeout} s"
+
+    def said_it(env: Envelope) -> bool:
         m = env.message
         if isinstance(m, Heartbeat) and m.state == state and str(m.hadd) in hadds:
             seen.setdefault(str(m.hadd), env.received_at)
+        return set(seen) == hadds
+
+    wait_for(
+        watch, said_it, timeout, f"every one of {sorted(hadds)} saying {state} (only {sorted(seen)} did)"
+    )
     return seen
 
 
@@ -77,13 +80,11 @@ def test_sigkill_is_seen_at_once_through_the_last_will(
             _wait_states(beats, NODES, "ONLINE")
             killed = time.monotonic()
             node.send(signal.SIGKILL)
-            deadline = killed + 5
-            while True:
-                env = beats.get(max(0.0, deadline - time.monotonic()))
-                assert env is not None, "no last will within 5 s of SIGKILL"
-                m = env.message
-                if isinstance(m, HeartbeatDispatch):
-                    break
+            env = wait_for(
+                beats, lambda e: isinstance(e.message, HeartbeatDispatch), 5, "the last will after SIGKILL"
+            )
+            m = env.message
+            assert isinstance(m, HeartbeatDispatch)
             assert (m.add_ctrl, m.add_node, m.state) == (1118, -1, "OFFLINE")
             assert json.loads(env.payload) == {"add_ctrl": 1118, "add_node": -1, "state": "OFFLINE"}
             assert env.received_at - killed < 2

@@ -25,7 +25,8 @@ from janitoo_node.broker import MosquittoBroker, free_port
 from janitoo_node.hardware.gpio import SimGpio
 from janitoo_node.server import Server
 from janitoo_protocol import RequestRefused, ValuePublication
-from janitoo_protocol.transport import JanitooClient, Subscription
+from janitoo_protocol.transport import Envelope, JanitooClient, Subscription
+from tests.helpers import wait_for
 
 PREFIX = "tutorial3-e2e"
 CONTROLLER = "0225/0000"
@@ -100,18 +101,18 @@ class Seen:
         self.latest: dict[tuple[str, str], ValuePublication] = {}
 
     def wait(self, hadd: str, uuid: str, data: Any, timeout: float = 10.0) -> ValuePublication:
-        deadline = time.monotonic() + timeout
-        while True:
-            pub = self.latest.get((hadd, uuid))
-            if pub is not None and pub.values[0].data == data:
-                return pub
-            env = self.sub.get(max(0.0, deadline - time.monotonic()))
-            assert env is not None, (
-                f"{hadd} {uuid} not published as {data!r} within {timeout} s (last: {pub})"
-            )
-            m = env.message
+
+        def published(env: Envelope | None) -> bool:
+            m = None if env is None else env.message
             if isinstance(m, ValuePublication):
                 self.latest[(str(m.hadd), m.uuid)] = m
+            pub = self.latest.get((hadd, uuid))
+            return pub is not None and pub.values[0].data == data
+
+        if not published(None):
+            wait_for(self.sub, published, timeout, f"{hadd} {uuid} published as {data!r} "
+                     f"(last: {self.latest.get((hadd, uuid))})")  # fmt: skip
+        return self.latest[(hadd, uuid)]
 
 
 @dataclass

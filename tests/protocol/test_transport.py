@@ -27,6 +27,7 @@ from janitoo_protocol.errors import ConnectError, ProtocolError, RequestRefused,
 from janitoo_protocol.events import CORRELATION_KEY, ReplyRoute
 from janitoo_protocol.model import ValueInfo
 from janitoo_protocol.transport import Envelope, JanitooClient, Subscription, TlsOptions
+from tests.helpers import wait_for
 from tests.protocol.fakenode import FakeController
 
 WAIT = 5.0  # the longest any single thing may take before a test fails (never slept)
@@ -67,13 +68,8 @@ def fake(broker: MosquittoBroker, prefix: str) -> Iterator[FakeController]:
 def until(sub: Subscription, topic: str, timeout: float = WAIT) -> list[Envelope]:
     """The messages `sub` receives up to and including the first one on `topic`."""
     seen: list[Envelope] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        env = sub.get(timeout=max(0.0, deadline - time.monotonic()))
-        assert env is not None, f"nothing on {topic} within {timeout} s; saw {[e.topic for e in seen]}"
-        seen.append(env)
-        if env.topic == topic:
-            return seen
+    wait_for(sub, lambda env: env.topic == topic, timeout, f"a message on {topic}", seen)
+    return seen
 
 
 def one_line_naming(exc: BaseException, host: str, port: int) -> None:

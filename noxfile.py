@@ -1,4 +1,4 @@
-"""nox sessions: tests, lint, typecheck, contracts, bench."""
+"""nox sessions: tests, lint, typecheck, contracts, coverage, bench."""
 
 from __future__ import annotations
 
@@ -33,6 +33,16 @@ def typecheck(session: nox.Session) -> None:
 def contracts(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     session.run("lint-imports")
+
+
+@nox.session
+def coverage(session: nox.Session) -> None:
+    """The tests under coverage, subprocesses included (node processes, examples, CLI runs)."""
+    session.install("-e", ".[dev]")
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "combine", "--quiet")
+    session.run("coverage", "report")
 
 
 @nox.session

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from janitoo_protocol import Capability, CommandClass
+from janitoo_protocol import Capability, CommandClass, Genre, Message, ValuePublication
 
 from .config import ComponentDecl, JanitooConfig
 from .scheduler import BaseScheduler, Timer
@@ -77,20 +77,35 @@ class InlineWorker:
 
 @dataclass
 class BusContext:
-    """What the runtime hands a bus: its config, clock and timers, worker, hardware root and backend."""
+    """What the runtime hands a bus: its config, clock and timers, worker, the publishing of messages
+    (its MQTT connection), hardware root and backend. Built complete, before the bus (runtime.build_bus)."""
 
     config: JanitooConfig
     section: str
     scheduler: BaseScheduler
     worker: Worker | InlineWorker
+    publish: Callable[[Message], None]
     root: Path = Path("/")
     backend: str = "auto"
-    # Publishes a value at once (a component reporting an edge or a state change).
-    publish_value: Callable[[Value], None] = lambda value: None
 
     @property
     def clock(self) -> Callable[[], float]:
         return self.scheduler.clock
+
+    def publish_value(self, value: Value) -> None:
+        """Publish a value at once on /values/<genre>/<hadd>/<uuid> (a component reporting an edge or a
+        state change): its current data, indexed when it has instances."""
+        node = value.node
+        if node is None:
+            log.warning("%s: value %s has no node yet; not published", self.section, value.uuid)
+            return
+        try:
+            genre = Genre(value.genre)
+        except ValueError:
+            log.error("%s %s: genre %s cannot be published", node.hadd, value.uuid, value.genre)
+            return
+        infos = tuple(value.info(i) for i in value.indexes)
+        self.publish(ValuePublication(genre, node.hadd, value.uuid, infos, indexed=value.is_multi))
 
 
 class Bus:

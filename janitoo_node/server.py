@@ -18,13 +18,13 @@ from janitoo_protocol import ConnectError, DiscoveryRequest, Heartbeat, Heartbea
 from janitoo_protocol.transport import Envelope, JanitooClient, TlsOptions
 
 from .brokerconf import broker_keys, clear_password_warning
-from .bus import Bus, BusContext, ComponentFactory, InlineWorker, Worker
+from .bus import ComponentFactory, InlineWorker, Worker
 from .config import ConfigError, JanitooConfig
 from .configcheck import BACKENDS, config_warnings
 from .guard import Gate, limits_from_config
 from .netctl import NetworkControllerHost, network_settings
-from .nodeman import NodeManager
 from .plugins import bus_factories, component_factories
+from .runtime import BusRuntime, build_bus
 from .scheduler import BaseScheduler, Scheduler
 
 log = logging.getLogger("janitoo.server")
@@ -79,20 +79,6 @@ def preflight(cfg: JanitooConfig) -> list[str]:
     return config_warnings(cfg)
 
 
-class BusRuntime:
-    """A bus with its node manager, worker and MQTT connection."""
-
-    def __init__(self, manager: NodeManager, worker: Worker | InlineWorker) -> None:
-        self.manager = manager
-        self.worker = worker
-        self.client: JanitooClient | None = None
-        self.request_gate: Gate | None = None
-
-    @property
-    def bus(self) -> Bus:
-        return self.manager.bus
-
-
 def load_buses(
     cfg: JanitooConfig,
     scheduler: BaseScheduler,
@@ -137,22 +123,23 @@ def load_buses(
                               "backend")  # fmt: skip
         chosen = backend or configured
         worker: Worker | InlineWorker = Worker(section) if threads else InlineWorker()
-        ctx = BusContext(
-            config=cfg,
-            section=section,
-            scheduler=scheduler,
-            worker=worker,
-            root=root,
-            backend=chosen,
-        )
         try:
-            bus = factory(ctx)
-            manager = NodeManager(bus, comp_factories, publish_for(section))
+            runtimes.append(
+                build_bus(
+                    cfg,
+                    section,
+                    factory,
+                    comp_factories,
+                    scheduler,
+                    worker,
+                    publish_for(section),
+                    root=root,
+                    backend=chosen,
+                )  # fmt: skip
+            )
         except BaseException:
             worker.stop()
             raise
-        ctx.publish_value = manager.publish_value
-        runtimes.append(BusRuntime(manager, worker))
     if not runtimes:
         raise ConfigError(cfg.path, "no bus to start (a bus is a section with a hadd and auto_start = True)")
     return runtimes

@@ -8,14 +8,14 @@ import random
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
 
 from janitoo_protocol import DiscoveryRequest, Hadd, ValueRequest
 from janitoo_protocol.transport import Envelope, JanitooClient
 
-from .bus import Bus, BusContext, Component, Worker
+from .bus import Bus, Component, ComponentFactory, Worker
 from .config import JanitooConfig
 from .nodeman import NodeManager
+from .runtime import build_bus
 from .scheduler import Scheduler
 from .values import Value, make_value, with_companions
 
@@ -97,13 +97,11 @@ class SimulatedNetwork:
         self.client = JanitooClient(host, port, prefix=prefix, reply_hadd=Hadd(first, 0),
                                     on_connection_change=self._reconnected)  # fmt: skip
         self.managers: dict[int, NodeManager] = {}
-        factories: dict[str, Any] = {"simulated.node": SimulatedNode}
+        factories: dict[str, ComponentFactory] = {"simulated.node": SimulatedNode}
         for section in self.config.buses():
-            ctx = BusContext(
-                config=self.config, section=section, scheduler=self.scheduler, worker=self.worker
-            )
-            manager = NodeManager(SimulatedBus(ctx), factories, self.client.publish)
-            ctx.publish_value = manager.publish_value
+            # The same assembly as `jnt-node run`; every controller shares the one connection and worker.
+            manager = build_bus(self.config, section, SimulatedBus, factories, self.scheduler, self.worker,
+                                self.client.publish).manager  # fmt: skip
             self.managers[manager.controller.hadd.controller] = manager
         self.started = threading.Event()
 

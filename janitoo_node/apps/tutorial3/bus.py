@@ -1,244 +1,41 @@
-"""The HelloWorld V3 appliance (`tutorial3`): three temperatures, their average, a LED and a state machine.
-
-One bus, controller `0225/0000` in the example, aggregates what its four components need: a GPIO backend
-for the LED, a 1-wire master for the DS18B20, and the backend choice (real on a Pi, simulated elsewhere)
-for the DHT and the CPU. Its machine, from the original tutorial::
-
-    trigger  source     dest       condition
-    wakeup   sleeping   reporting  the nodes exist
-    report   *          reporting  the nodes exist
-    sleep    *          sleeping
-    ring     reporting  ringing    the nodes exist
-
-booting (LED off) is left for sleeping as soon as the nodes exist and have their first readings.
-sleeping: LED off, every polled value quiet but the state (published every 900 s), no check.
-reporting: LED heartbeat, polls back, a check every `tutorial3_timer_delay` seconds.
-ringing: LED warning, state and overheat polled 3 times as often, a check every half delay.
-The check averages the available temperatures into `tutorial3_temperature`; when 2 of the 3 are above
-`tutorial3_temperature_critical`, `tutorial3_overheat` turns true and the machine rings; when fewer than 2
-stay above, overheat turns false and a ringing machine goes back to reporting.
-
-Everything the machine does runs on the bus worker (network SETs, timers, the boot exit), one job at a
-time, so no lock is needed where the original took its bus lock.
-"""
+"""The tutorial3 bus: the shared GPIO and 1-wire, the machine and what each state does, the check."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
-from transitions import Machine, MachineError
-
 from janitoo_protocol import Genre
 
-from ..bus import Bus, BusContext, Component
-from ..components._common import Kind, backend_kind, sim_source
-from ..components.dht import DhtComponent
-from ..components.gpio import GpioBus, LedComponent
-from ..components.hostsensor import PiCpuComponent
-from ..components.onewire import Ds18b20Component, OneWireBus, OneWireMaster
-from ..config import ComponentDecl
-from ..hardware.gpio import GpioBackend
-from ..scheduler import Timer
-from ..values import CATALOGUE, Value, ValueRefused, make_value, with_companions
+from ...bus import Bus, BusContext, Component
+from ...components._common import Kind, backend_kind
+from ...components.dht import DhtComponent
+from ...components.gpio import GpioBus, LedComponent
+from ...components.hostsensor import PiCpuComponent
+from ...components.onewire import Ds18b20Component, OneWireBus, OneWireMaster
+from ...hardware.gpio import GpioBackend
+from ...scheduler import Timer
+from ...values import CATALOGUE, Value, ValueRefused, make_value, with_companions
+from .check import Decision, decide
+from .machine import (
+    BOOTING,
+    LED_MODES,
+    REPORTING,
+    RINGING,
+    SLEEPING,
+    SLEEPING_STATE_POLL,
+    TRIGGERS,
+    Change,
+    TriggerRefused,
+    Tutorial3Machine,
+)
 
 log = logging.getLogger("janitoo.apps.tutorial3")
 
-# ------------------------------------------------------------------------------------------ the machine
-
-BOOTING, SLEEPING, REPORTING, RINGING = "booting", "sleeping", "reporting", "ringing"
-STATES: tuple[str, ...] = (BOOTING, SLEEPING, REPORTING, RINGING)
-TRIGGERS: tuple[str, ...] = ("wakeup", "report", "sleep", "ring")
-
-
-@dataclass(frozen=True)
-class TransitionRule:
-    """One row of the machine's table; `sources` None means from any state."""
-
-    trigger: str
-    sources: tuple[str, ...] | None
-    dest: str
-    needs_nodes: bool
-
-    def allowed_from(self, state: str) -> bool:
-        return self.sources is None or state in self.sources
-
-    @property
-    def source_text(self) -> str:
-        return "*" if self.sources is None else ", ".join(self.sources)
-
-
-TRANSITIONS: tuple[TransitionRule, ...] = (
-    TransitionRule("wakeup", (SLEEPING,), REPORTING, True),
-    TransitionRule("report", None, REPORTING, True),
-    TransitionRule("sleep", None, SLEEPING, False),
-    TransitionRule("ring", (REPORTING,), RINGING, True),
-)
-CONDITION = "nodes_ready"
-
-# The LED's blink mode in each state (booting: the blink value's default).
-LED_MODES: dict[str, str] = {BOOTING: "off", SLEEPING: "off", REPORTING: "heartbeat", RINGING: "warning"}
-SLEEPING_STATE_POLL = 900.0
-
-
-class TriggerRefused(Exception):
-    """A trigger the machine does not take now (unknown, not allowed from this state, or nodes missing)."""
-
-
-@dataclass(frozen=True)
-class Change:
-    """One applied transition."""
-
-    source: str
-    trigger: str
-    dest: str
-
-
-def machine_kwargs() -> dict[str, Any]:
-    """The `transitions` description of the machine (also used to draw it)."""
-    return {
-        "states": list(STATES),
-        "transitions": [
-            {
-                "trigger": t.trigger,
-                "source": "*" if t.sources is None else list(t.sources),
-                "dest": t.dest,
-                **({"conditions": CONDITION} if t.needs_nodes else {}),
-            }
-            for t in TRANSITIONS
-        ],
-        "initial": BOOTING,
-        "auto_transitions": False,
-    }
-
-
-class Tutorial3Machine:
-    """The state machine alone: `fire(trigger)` applies a trigger or raises TriggerRefused with the reason.
-
-    `ready()` is the condition of wakeup/report/ring; `on_change(change)` runs after every transition.
-    """
-
-    state: str  # set by transitions
-
-    def __init__(self, ready: Callable[[], bool] = lambda: True,
-                 on_change: Callable[[Change], None] | None = None) -> None:  # fmt: skip
-        self._ready = ready
-        self._on_change = on_change
-        self.last_trigger: str | None = None
-        self._machine = Machine(
-            model=self, send_event=True, after_state_change="_changed", **machine_kwargs()
-        )
-
-    def nodes_ready(self, event: Any = None) -> bool:
-        return bool(self._ready())
-
-    def _changed(self, event: Any) -> None:
-        change = Change(event.transition.source, event.event.name, event.transition.dest)
-        self.last_trigger = change.trigger
-        if self._on_change is not None:
-            try:
-                self._on_change(change)
-            except Exception:  # noqa: BLE001 - the state has changed; a failing callback must not undo that
-                log.exception("tutorial3: after %s (%s -> %s)", change.trigger, change.source, change.dest)
-
-    def fire(self, trigger: str) -> str:
-        """Apply `trigger`; returns the new state. TriggerRefused says why when it cannot be applied."""
-        rule = next((t for t in TRANSITIONS if t.trigger == trigger), None)
-        if rule is None:
-            raise TriggerRefused(f"{trigger!r} is not a trigger: expected one of {', '.join(TRIGGERS)}")
-        source = self.state
-        if not rule.allowed_from(source):
-            raise TriggerRefused(f"{trigger} is not allowed from {source} (only from {rule.source_text})")
-        try:
-            applied = self._machine.events[trigger].trigger(self)
-        except MachineError as exc:  # pragma: no cover - the table above already said no
-            raise TriggerRefused(f"{trigger} is not allowed from {source}: {exc.value}") from None
-        if not applied:
-            raise TriggerRefused(f"{trigger} refused in {source}: the nodes are not all created yet")
-        return self.state
-
-
-# ------------------------------------------------------------------------------------------ the check
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What one periodic check concludes."""
-
-    average: float | None  # None: no reading at all (the average keeps its last data)
-    critical_count: int
-    overheat: bool
-    trigger: str | None  # "ring", "report" or None
-
-
-def average(readings: Iterable[float | None]) -> float | None:
-    """The mean of the available readings (None ones skipped), None when there is none."""
-    available = [r for r in readings if r is not None]
-    if not available:
-        return None
-    return round(sum(available) / len(available), 2)
-
-
-def critical_count(readings: Iterable[float | None], critical: float) -> int:
-    """How many available readings are strictly above `critical` (the original's `>`)."""
-    return sum(1 for r in readings if r is not None and r > critical)
-
-
-def decide(readings: Sequence[float | None], critical: float, state: str) -> Decision:
-    """The 2-of-3 rule: overheat when at least 2 readings are above `critical`.
-
-    Overheat in reporting rings; fewer than 2 above clears overheat, and a ringing machine reports again.
-    """
-    count = critical_count(readings, critical)
-    overheat = count >= 2
-    trigger: str | None = None
-    if overheat and state == REPORTING:
-        trigger = "ring"
-    elif not overheat and state == RINGING:
-        trigger = "report"
-    return Decision(average(readings), count, overheat, trigger)
-
-
-# ------------------------------------------------------------------------------------------ components
-
-
-class AmbianceComponent(DhtComponent):
-    """`tutorial3.ambiance`: the DHT (sim: 21 °C, 40 %)."""
-
-
-class TemperatureComponent(Ds18b20Component):
-    """`tutorial3.temperature`: the DS18B20 (sim: 19.5 °C, the tutorial's reading)."""
-
-    def __init__(self, bus: Bus, decl: ComponentDecl) -> None:
-        super().__init__(bus, decl)
-        self.sim = sim_source(self, "sim_temperature", "19.5", f"DS18B20 {decl.section} (sim)")
-
-
-class CpuComponent(PiCpuComponent):
-    """`tutorial3.cpu`: the Pi's CPU, real on a Pi and simulated elsewhere, like the bus's other parts.
-
-    (The stock `hostsensor` bus reads any Linux host on `auto`; the tutorial's three temperatures are
-    one appliance, so a PC runs them all on the simulator: 45 °C, 1000 MHz, 1.2 V.)
-    """
-
-    product_type = "Software component"
-
-    @property
-    def kind(self) -> Kind:
-        return backend_kind(self.bus)
-
-
-class StateLedComponent(LedComponent):
-    """`tutorial3.led`: the LED showing the machine's state."""
-
-
 C = TypeVar("C", bound=Component)
-
-
-# ------------------------------------------------------------------------------------------ the bus
 
 
 class Tutorial3Bus(Bus):

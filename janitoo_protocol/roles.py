@@ -1,41 +1,18 @@
-"""Network controller roles, sans-IO: primary / secondary election and failover, and each role's duties.
+"""Network controllers, sans-IO: the primary's and the secondaries' duties, carrying out the election's decisions.
 
-Theory of operation
-===================
+When a controller changes role is decided by the table in `election.py` (with its theory of operation);
+this module carries the decisions out and does each role's duties:
 
-A network controller is a controller node (`NNNN/0000`) that holds the network map. Its role is one
-of five states, driven by a `transitions` machine whose whole table is `TRANSITIONS` below:
-
-    STOPPED ──begin──► LISTENING ──follow──► SECONDARY ──lose_primary──► ELECTING ──promote──► PRIMARY
-                           │  └─────lose_primary (nobody heard)──────────────┘  ▲                │
-                           └──promote (configured primary, nobody heard)─────────┘   follow ◄─────┘
-
-* LISTENING: just started. Nobody claims anything before having listened for a primary for
-  `listen_timeout` (default `resolv_timeout` for a configured primary, twice that for a secondary):
-  a restarted controller has lost its epoch and must not usurp a running primary. A configured
-  primary builds its map by broadcast meanwhile (all six requests at once, `DiscoveryCollector`).
-* SECONDARY: follows the primary it hears on `/dhcp/resolv/heartbeat`, replicates its map by resolv
-  (all six requests at once, `ResolvSync`) and keeps it hot from heartbeats, value publications and the
-  primary's forwarded updates on `/dhcp/resolv/broadcast/`: a takeover needs no rebuild.
-* ELECTING: the primary is lost: its last will (a resolv heartbeat with state OFFLINE) arrived, which is
-  at once for a crash, or nothing came for `resolv_timeout` (a hang or a partition; the margin over
-  the `resolv_heartbeat` period is at least two periods, so a slow but alive primary is not replaced).
-  The candidates are the network controllers heard recently (each announces itself every period with
-  its `network_controller` system value). Ranked by configured `priority` (higher first) then lowest
-  hadd, the best one promotes at once; the k-th waits k * `election_step` for a new primary's heartbeat
-  before it promotes in turn (a candidate's will drops it from the ranking at once).
+* LISTENING: a configured primary builds its map by broadcast meanwhile (all six requests at once,
+  `DiscoveryCollector`), so it serves at once when it promotes.
+* SECONDARY: replicates the primary's map by resolv (all six requests at once, `ResolvSync`) and keeps it
+  hot from heartbeats, value publications and the primary's forwarded updates on
+  `/dhcp/resolv/broadcast/`: a takeover needs no rebuild. Announces itself every `resolv_heartbeat` with
+  its `network_controller` system value (the candidates of an election are the ones heard recently).
 * PRIMARY: publishes the resolv heartbeat every `resolv_heartbeat` seconds with extension keys `epoch`,
   `priority` and `role` (the original ignores them), dispatches liveness changes on `/dhcp/heartbeat/`,
   serves resolv requests for every genre, discovers controllers that appear later from their
   heartbeats, and forwards what they answer to secondaries on `/dhcp/resolv/broadcast/`.
-
-Epochs and ranks decide every conflict deterministically. A promotion takes `epoch = highest epoch
-ever heard + 1`. A controller follows a primary whose (epoch, rank) beats what it follows or is:
-higher epoch first, then better rank at equal epoch. So when two promote at once, the lower-ranked one
-steps down on the other's first heartbeat; an old primary that comes back (a hang ended, a partition
-healed) sees the higher epoch and steps down too. Only `take_back = true` lets a configured primary
-that outranks the current one take the role back, with yet a higher epoch, once it is synced; a
-lower-ranked controller never takes back, so two of them cannot fight.
 
 A controller that was frozen (SIGSTOP, swapped out) or cut from the broker did not hear anything
 meanwhile. It does not blame others for its own deafness: on thawing or reconnecting it gives every
@@ -64,6 +41,22 @@ from transitions import Machine
 from .addressing import Hadd
 from .codes import NETWORK_REQUESTS, CommandClass, Genre, Role, ValueType
 from .discovery import DiscoveryCollector
+from .election import (
+    ELECTING,
+    LISTENING,
+    PRIMARY,
+    ROLES,
+    SECONDARY,
+    STOPPED,
+    TRANSITIONS,
+    Act,
+    Event,
+    Facts,
+    Rule,
+    decide,
+    election_turn,
+    rank,
+)
 from .errors import RoleConfigError
 from .events import (
     CORRELATION_KEY,
@@ -83,25 +76,10 @@ from .network import RESOLV_CHUNK, NetworkMap, ResolvSync
 
 log = logging.getLogger("janitoo.roles")
 
-STOPPED = Role.STOPPED
-LISTENING = Role.LISTENING
-SECONDARY = Role.SECONDARY
-ELECTING = Role.ELECTING
-PRIMARY = Role.PRIMARY
-ROLES: tuple[Role, ...] = tuple(Role)
-
-# Every role change, in one table (trigger, from, to). Anything else raises transitions.MachineError.
-TRANSITIONS: list[dict[str, Any]] = [
-    # start(): listen for a running primary before claiming anything.
-    {"trigger": "begin", "source": STOPPED, "dest": LISTENING},
-    # A primary heard (or a better one: a primary steps down, a secondary switches).
-    {"trigger": "follow", "source": [LISTENING, SECONDARY, ELECTING, PRIMARY], "dest": SECONDARY},
-    # The primary's will, its silence for resolv_timeout, or nobody heard at start (secondary).
-    {"trigger": "lose_primary", "source": [LISTENING, SECONDARY], "dest": ELECTING},
-    # Our turn: configured primary after listening, election won, take_back, or a take_back re-assert.
-    {"trigger": "promote", "source": [LISTENING, SECONDARY, ELECTING, PRIMARY], "dest": PRIMARY},
-    {"trigger": "halt", "source": "*", "dest": STOPPED},
-]
+__all__ = [
+    "ELECTING", "LISTENING", "PRIMARY", "ROLES", "SECONDARY", "STOPPED", "TRANSITIONS",
+    "Actions", "NetworkController", "Peer", "RoleChange", "RoleConfig", "RoleConfigError", "rank",
+]  # fmt: skip
 
 # The system value every network controller publishes to announce itself (the original's value
 # catalogue: genre 4, type list, cmd_class 0x1051, data "primary" or "secondary").
@@ -211,11 +189,6 @@ class Peer:
     @property
     def rank(self) -> tuple[int, Hadd]:
         return rank(self.priority, self.hadd)
-
-
-def rank(priority: int, hadd: Hadd) -> tuple[int, Hadd]:
-    """Election order: higher priority first, then the lowest hadd. Lower tuples win."""
-    return (-priority, hadd)
 
 
 def _int_extra(extra: Mapping[str, Any], key: str, default: int = 0) -> int:
@@ -450,6 +423,47 @@ class NetworkController:
             self._resync(now)
             self._announce(now)
 
+    def _facts(self, sender: Hadd | None = None, epoch: int = 0, priority: int = 0) -> Facts:
+        current = None if self.primary is None else self.peers.get(self.primary)
+        lost, lost_epoch, _ = self._lost
+        return Facts(
+            me=self.hadd, priority=self.config.priority, configured_primary=self.config.is_primary,
+            take_back=self.config.take_back, synced=self.synced, epoch=self.epoch, primary=self.primary,
+            primary_rank=None if current is None else current.rank, lost=lost, lost_epoch=lost_epoch,
+            holding=self._hold_until is not None, sender=sender, sender_epoch=epoch, sender_priority=priority,
+        )  # fmt: skip
+
+    def _on_event(
+        self, event: Event, now: float, sender: Hadd | None = None, epoch: int = 0, priority: int = 0,
+        by_will: bool = False, detail: str | None = None,
+    ) -> Rule | None:  # fmt: skip
+        """Look the event up in the decision table (election.DECISIONS) and carry out the act."""
+        rule = decide(self.role, event, self._facts(sender, epoch, priority))
+        if rule is None:
+            return None
+        act = rule.act
+        if act is Act.FOLLOW:
+            assert sender is not None
+            self._follow(sender, epoch, now)
+        elif act is Act.FOLLOW_LOST:
+            lost, lost_epoch, _ = self._lost
+            assert lost is not None
+            self._follow(lost, lost_epoch, now)
+        elif act is Act.PROMOTE:
+            if event is Event.PRIMARY_HEARD:
+                log.warning("%s: %s (%s, epoch %d)", self.hadd, rule.why, sender, epoch)
+            self._promote(now)
+        elif act is Act.LOSE_PRIMARY:
+            self._lose_primary(now, by_will, detail or rule.why)
+        elif act is Act.ELECT:
+            self._elect(now)
+        elif act is Act.KEEP:
+            self.epoch = max(self.epoch, epoch)
+            self._watchdog = now + self.config.resolv_timeout
+        elif act is Act.ASSERT:
+            self._beat(now)
+        return rule
+
     def _lose_primary(self, now: float, by_will: bool, why: str) -> None:
         lost = self.primary
         log.warning("%s: primary %s lost (%s)", self.hadd, lost or "none", why)
@@ -463,17 +477,15 @@ class NetworkController:
         self._elect(now)
 
     def _elect(self, now: float) -> None:
-        """Promote now if we are the best live candidate, else wait our turn."""
+        """Rank the live candidates: our turn is due now (the table promotes us) or later."""
         lost, _, by_will = self._lost
         better = [
             p for p in self._live_peers(now) if p.role != PRIMARY and p.hadd != lost and p.rank < self.rank
         ]
         grace = self.config.will_grace if by_will else 0.0
-        due = self._lost_at + grace + len(better) * self.config.step
-        if now >= due:
-            self._promote(now)
-        else:
-            self._election_due = due
+        self._election_due = election_turn(self._lost_at, grace, len(better), self.config.step)
+        if now >= self._election_due:
+            self._on_event(Event.ELECTION_DUE, now)
 
     def _promote(self, now: float) -> None:
         self.epoch = self.max_epoch + 1
@@ -505,53 +517,15 @@ class NetworkController:
             return
         if m.state != ONLINE:
             self.peers.pop(h, None)
-            if h == self.primary and self.role == SECONDARY:
-                # A goodbye ("stopped") is deliberate; a will may be a broker shutting down (will_grace).
-                bye = m.extra.get(ROLE_KEY) == "stopped"
-                self._lose_primary(now, not bye, "its goodbye" if bye else "its will")
-            elif self.role == ELECTING:
-                self._elect(now)  # a better-ranked candidate may just have died
+            # A goodbye ("stopped") is deliberate; a will may be a broker shutting down (will_grace).
+            bye = m.extra.get(ROLE_KEY) == "stopped"
+            self._on_event(Event.PRIMARY_GONE, now, h, epoch, by_will=not bye,
+                           detail="its goodbye" if bye else "its will")  # fmt: skip
             return
         self.max_epoch = max(self.max_epoch, epoch)
         prio = _int_extra(m.extra, PRIORITY_KEY)
         self.peers[h] = Peer(h, PRIMARY, epoch, prio, now)
-        theirs = (-epoch, rank(prio, h))
-        role = self.role
-        if role == LISTENING:
-            self._follow(h, epoch, now)
-        elif role == SECONDARY:
-            assert self.primary is not None
-            if h == self.primary:
-                self.epoch = max(self.epoch, epoch)
-                self._watchdog = now + self.config.resolv_timeout
-                self._maybe_take_back(prio, h, now)
-                return
-            current = self.peers.get(self.primary)
-            mine = (-self.epoch, current.rank if current else rank(0, self.primary))
-            if theirs < mine:
-                self._follow(h, epoch, now)
-        elif role == ELECTING:
-            # The lost primary itself is back (a heartbeat after its will comes from a new connection:
-            # the broker routes a will after everything its connection sent), or a newer one.
-            lost, lost_epoch, _ = self._lost
-            if epoch > lost_epoch or (epoch == lost_epoch and h == lost):
-                self._follow(h, epoch, now)
-        elif role == PRIMARY:
-            if theirs < (-self.epoch, self.rank):
-                if self.config.take_back and self.config.is_primary and self.rank < rank(prio, h):
-                    log.warning("%s: %s claims epoch %d; taking the role back", self.hadd, h, epoch)
-                    self._promote(now)
-                else:
-                    self._follow(h, epoch, now)
-            elif self._hold_until is None:
-                # A stale or lower-ranked primary: make sure it hears us at once, so it steps down.
-                self._beat(now)
-
-    def _maybe_take_back(self, prio: int, primary: Hadd, now: float) -> None:
-        cfg = self.config
-        if cfg.take_back and cfg.is_primary and self.rank < rank(prio, primary) and self.synced:
-            log.warning("%s: take_back: outranking primary %s, taking the role back", self.hadd, primary)
-            self._promote(now)
+        self._on_event(Event.PRIMARY_HEARD, now, h, epoch, prio)
 
     def _on_publication(self, m: ValuePublication, now: float) -> None:
         if m.uuid == NETWORK_CONTROLLER_UUID and m.genre == Genre.SYSTEM:
@@ -763,12 +737,9 @@ class NetworkController:
             self._watchdog = now + self.config.resolv_timeout
             self._announce(now)
         elif role == ELECTING:
-            lost, epoch, _ = self._lost
-            if lost is not None:
-                # The will or the silence may have been our own deafness (a broker shutting down
-                # publishes every will): follow the lost primary again, with a fresh watchdog.
-                self._follow(lost, epoch, now)
-            else:
+            # The will or the silence may have been our own deafness (a broker shutting down publishes
+            # every will): the table says whether to follow the lost primary again.
+            if self._on_event(Event.THAWED, now) is None:
                 self._lost_at = now
                 self._announce(now)
         elif role == LISTENING:
@@ -811,14 +782,12 @@ class NetworkController:
         role = self.role
         if role == LISTENING and self._listen_until is not None and now >= self._listen_until:
             self._listen_until = None
-            if self.config.is_primary:
-                self._promote(now)
-            else:
-                self._lose_primary(now, False, f"none heard within {self.config.listen:g} s")
+            self._on_event(Event.LISTEN_TIMEOUT, now, detail=f"none heard within {self.config.listen:g} s")
         elif role == SECONDARY and self._watchdog is not None and now >= self._watchdog:
-            self._lose_primary(now, False, f"no resolv heartbeat for {self.config.resolv_timeout:g} s")
+            self._on_event(Event.WATCHDOG_TIMEOUT, now,
+                           detail=f"no resolv heartbeat for {self.config.resolv_timeout:g} s")  # fmt: skip
         elif role == ELECTING and self._election_due is not None and now >= self._election_due:
-            self._promote(now)
+            self._on_event(Event.ELECTION_DUE, now)
         if self.role == PRIMARY:
             holding = self._hold_until is not None and now < self._hold_until
             if not holding:

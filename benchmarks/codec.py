@@ -18,8 +18,8 @@ from typing import Any
 # Runnable without installing the package: the repository root goes first on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from janitoo_protocol import DiscoveryReply, Genre, Hadd, ValueInfo, decode, encode  # noqa: E402
-from janitoo_protocol.events import ReplyRoute  # noqa: E402
+from janitoo_protocol import DiscoveryReply, Genre, Hadd, ValueInfo, decode, encode
+from janitoo_protocol.events import ReplyRoute
 
 # A single value publication captured from the original, as it sent it.
 SINGLE_TOPIC = "/values/user/0222/0001/temperature"

@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from janitoo_node.broker import MosquittoBroker  # noqa: E402
-from janitoo_protocol import Hadd, ResolvHeartbeat, ValuePublication  # noqa: E402
-from janitoo_protocol.roles import RoleConfig  # noqa: E402
-from janitoo_protocol.transport import Envelope, JanitooClient, Subscription  # noqa: E402
-from tests.helpers import NodeProcess  # noqa: E402
+from janitoo_node.broker import MosquittoBroker
+from janitoo_protocol import Hadd, ResolvHeartbeat, ValuePublication
+from janitoo_protocol.roles import RoleConfig
+from janitoo_protocol.transport import Envelope, JanitooClient, Subscription
+from tests.helpers import NodeProcess
 
 CONTROLLERS = {Hadd(10, 0): 10, Hadd(20, 0): 5, Hadd(30, 0): 1}  # hadd -> priority
 PRIMARY = Hadd(10, 0)

@@ -93,7 +93,7 @@ class OneLineErrors:
         except BrokenPipeError:
             _quiet_broken_pipe()
             _exit(EXIT_OK)
-        except Exception as exc:  # noqa: BLE001 - a bug must still be one line, not a traceback
+        except Exception as exc:  # a bug must still be one line, not a traceback
             if VERBOSE:
                 traceback.print_exc()
             _fail(name, f"internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",

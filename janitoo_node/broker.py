@@ -160,7 +160,7 @@ class EmbeddedBroker:
             broker = Broker(config, loop=loop)
             try:
                 loop.run_until_complete(broker.start())
-            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+            except BaseException as exc:  # reported to the starting thread
                 self._error = exc
                 self._started.set()
                 return

@@ -45,7 +45,7 @@ class Worker:
                 return
             try:
                 job()
-            except Exception:  # noqa: BLE001 - a failing job must not kill the bus
+            except Exception:  # a failing job must not kill the bus
                 log.exception("bus %s: job failed", self.name)
 
     def stop(self, timeout: float = 5.0) -> None:

@@ -369,7 +369,7 @@ def fsm_graph(output: Path | None, fmt: str | None) -> None:
         fsmgraph.draw(target, fmt)
     except fsmgraph.GraphUnavailable as exc:
         _fail(str(exc))
-    except Exception as exc:  # noqa: BLE001 - graphviz reports a missing `dot` in many ways
+    except Exception as exc:  # graphviz reports a missing `dot` in many ways
         _fail(f"cannot draw {target}: {exc} (is the graphviz `dot` program installed?)")
     click.echo(f"wrote {target}", err=True)
 

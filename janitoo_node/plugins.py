@@ -15,7 +15,7 @@ def _load(group: str) -> dict[str, Any]:
     for ep in entry_points(group=group):
         try:
             found[ep.name] = ep.load()
-        except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the others
+        except Exception as exc:  # one broken plugin must not stop the others
             log.error("entry point %s = %s (group %s) cannot be loaded: %s", ep.name, ep.value, group, exc)
     return found
 

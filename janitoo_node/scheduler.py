@@ -67,7 +67,7 @@ class BaseScheduler:
     def _run(self, timer: Timer) -> None:
         try:
             timer.fn()
-        except Exception:  # noqa: BLE001 - one failing timer must not stop the others
+        except Exception:  # one failing timer must not stop the others
             log.exception("scheduled call %r failed", timer.fn)
 
     def pending(self) -> int:

@@ -371,7 +371,7 @@ class JanitooClient:
         if self.on_connection_change is not None:
             try:
                 self.on_connection_change(up)
-            except Exception:  # noqa: BLE001 - an owner's hook must not kill paho's thread
+            except Exception:  # an owner's hook must not kill paho's thread
                 log.exception("on_connection_change hook failed")
 
     # ------------------------------------------------------------------------------ routing
@@ -407,7 +407,7 @@ class JanitooClient:
         for sub in subs:
             try:
                 sub.handler(env)
-            except Exception:  # noqa: BLE001 - never raise into paho's network thread
+            except Exception:  # never raise into paho's network thread
                 log.exception("handler for %s failed on %s", sub.filter, msg.topic)
 
     def _drop_oversized(self, topic: str, size: int) -> None:

@@ -62,7 +62,7 @@ class NodeProcess:
         self.log_path = conf.with_suffix(".log")
 
     def start(self) -> NodeProcess:
-        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.log_path, "w")  # closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "janitoo_node.cli", "run", "-c", str(self.conf), *self.args],
             stdout=self._log,

@@ -524,7 +524,7 @@ def test_concurrent_get_value_calls_each_get_their_own_answer(
             start.wait(WAIT)
             for _ in range(calls):
                 results[i].append(client.get_value(NODE, "counter", "user", SENSOR, timeout=WAIT))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
@@ -563,7 +563,7 @@ def test_a_request_sharing_a_reply_subscription_not_yet_sent_still_gets_its_answ
     def run(name: str, call: Callable[[], object]) -> None:
         try:
             outcome[name] = call()
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported below
             outcome[name] = exc
 
     a = threading.Thread(target=run, args=("a", lambda: client.get_value(NODE, "switch", "user", SWITCH)))

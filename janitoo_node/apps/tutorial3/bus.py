@@ -198,7 +198,7 @@ class Tutorial3Bus(Bus):
         for listener in list(self.listeners):
             try:
                 listener(change)
-            except Exception:  # noqa: BLE001 - an observer must not break the machine
+            except Exception:  # an observer must not break the machine
                 log.exception("tutorial3: state listener failed")
 
     def _enter_sleeping(self) -> None:
@@ -293,7 +293,7 @@ class Tutorial3Bus(Bus):
             return
         try:
             led.set_mode(mode)
-        except Exception:  # noqa: BLE001 - a LED failure must not stop the machine
+        except Exception:  # a LED failure must not stop the machine
             log.exception("tutorial3: LED %s failed", mode)
         self.ctx.publish_value(led.node.values["blink"])
 

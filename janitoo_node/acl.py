@@ -90,16 +90,15 @@ def node_rules(prefix: str, controllers: Iterable[int]) -> list[Rule]:
     t = Topics(prefix)
     rules = [
         Rule(WRITE, t.heartbeat_dispatch()),
-        Rule(WRITE, t._t("/nodes/+/+/reply")),
-        Rule(WRITE, t._t("/broadcast/reply/+/+")),
+        Rule(WRITE, t.node_replies()),
+        Rule(WRITE, t.broadcast_replies()),
         Rule(READ, t.broadcast_request()),
     ]
     for ctrl in sorted(set(controllers)):
-        c = f"{ctrl:04d}"
         rules += [
-            Rule(WRITE, t._t(f"/dhcp/heartbeat/{c}/+")),
-            Rule(WRITE, t._t(f"/values/+/{c}/+/+")),
-            Rule(READ, t._t(f"/nodes/{c}/+/request")),
+            Rule(WRITE, t.controller_heartbeats(ctrl)),
+            Rule(WRITE, t.controller_values(ctrl)),
+            Rule(READ, t.node_requests(ctrl)),
         ]
     return rules
 
@@ -114,7 +113,7 @@ def network_controller_rules(prefix: str, hadd: Hadd) -> list[Rule]:
         Rule(READ, t.heartbeat_all()),
         Rule(READ, t.values_all()),
         Rule(WRITE, t.broadcast_request()),
-        Rule(WRITE, t._t("/nodes/+/+/request")),
+        Rule(WRITE, t.node_requests()),
         Rule(READ, t.broadcast_reply(hadd)),
         Rule(READ, t.node_reply(hadd)),
     ]
@@ -126,7 +125,7 @@ def operator_rules(prefix: str) -> list[Rule]:
     return [
         Rule(READ, t.everything()),
         Rule(WRITE, t.broadcast_request()),
-        Rule(WRITE, t._t("/nodes/+/+/request")),
+        Rule(WRITE, t.node_requests()),
     ]
 
 

@@ -145,11 +145,12 @@ class AsyncJanitooClient:
         connect_timeout: float = 5.0,
         reconnect_min: float = 0.1,
         reconnect_max: float = 5.0,
+        max_payload: int | None = None,
     ) -> None:
         self.sync = JanitooClient(
             host, port, keepalive=keepalive, client_id=client_id, username=username, password=password,
             tls=tls, prefix=prefix, reply_hadd=reply_hadd, will=will, connect_timeout=connect_timeout,
-            reconnect_min=reconnect_min, reconnect_max=reconnect_max,
+            reconnect_min=reconnect_min, reconnect_max=reconnect_max, max_payload=max_payload,
         )  # fmt: skip
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subs: list[AsyncSubscription] = []

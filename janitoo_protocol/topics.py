@@ -76,6 +76,22 @@ class Topics:
     def node_reply(self, reply_hadd: Hadd) -> str:
         return self._t(f"/nodes/{reply_hadd}/reply")
 
+    def node_replies(self) -> str:
+        """Every node's reply topic (`/nodes/+/+/reply`), as a filter."""
+        return self._t("/nodes/+/+/reply")
+
+    def broadcast_replies(self) -> str:
+        """Every broadcast reply topic (`/broadcast/reply/+/+`), as a filter."""
+        return self._t("/broadcast/reply/+/+")
+
+    def controller_heartbeats(self, controller: int) -> str:
+        """The heartbeats of one controller's nodes (`/dhcp/heartbeat/NNNN/+`), as a filter."""
+        return self._t(f"/dhcp/heartbeat/{controller:04d}/+")
+
+    def controller_values(self, controller: int) -> str:
+        """The value publications of one controller's nodes, every genre (`/values/+/NNNN/+/+`)."""
+        return self._t(f"/values/+/{controller:04d}/+/+")
+
     def node_requests(self, controller: int | None = None) -> str:
         """Requests to every node of one controller (`/nodes/NNNN/+/request`), or of all (`/nodes/+/+/request`)."""
         ctrl = "+" if controller is None else f"{controller:04d}"

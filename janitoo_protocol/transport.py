@@ -174,7 +174,8 @@ class JanitooClient:
 
     Options: `username`/`password`, `tls` (`TlsOptions`), `prefix` (a topic prefix; default none, the
     original's `/nodes/...`), `reply_hadd` (the address answers come to), `will` (a message the broker
-    publishes if we vanish), `on_connection_change` (called with True/False on paho's thread).
+    publishes if we vanish), `on_connection_change` (called with True/False on paho's thread),
+    `max_payload` (longer payloads are dropped before anything decodes them).
     """
 
     def __init__(

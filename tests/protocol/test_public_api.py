@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import inspect
 import json
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +138,14 @@ def test_the_map_takes_addresses_as_text_or_hadd() -> None:
     network.set_state("0001/0002", NodeState.FAILED)
     assert network.node(Hadd(1, 2)).state == "FAILED"
     assert network.neighbours("0001/0002") == [Hadd(1, 0)]
+
+
+def test_no_module_builds_topics_by_hand_with_the_private_helper() -> None:
+    root = Path(jp.__file__).resolve().parents[1]
+    offenders = [
+        str(p.relative_to(root))
+        for folder in ("janitoo_protocol", "janitoo_node", "janitoo_cli", "examples", "benchmarks")
+        for p in (root / folder).rglob("*.py")
+        if p.name != "topics.py" and "._t(" in p.read_text()
+    ]
+    assert offenders == []

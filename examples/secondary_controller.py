@@ -13,12 +13,11 @@ import argparse
 import queue
 import time
 
-from janitoo_protocol import Envelope, Hadd, JanitooClient, Message, NetworkController, RoleConfig
+from janitoo_protocol import Envelope, JanitooClient, Message, NetworkController, RoleConfig
 
 
 def main(hadd: str, seconds: float, host: str, port: int, prefix: str) -> None:
-    me = Hadd.parse(hadd)
-    controller = NetworkController(me, RoleConfig(is_secondary=True))
+    controller = NetworkController(hadd, RoleConfig(is_secondary=True))
     # One inbox for the messages heard and the connection going down (False) or back up (True).
     inbox: queue.Queue[Message | bool] = queue.Queue()
 
@@ -26,7 +25,7 @@ def main(hadd: str, seconds: float, host: str, port: int, prefix: str) -> None:
         if envelope.message is not None:
             inbox.put(envelope.message)
 
-    client = JanitooClient(host, port, prefix=prefix, reply_hadd=me, will=controller.will(),
+    client = JanitooClient(host, port, prefix=prefix, reply_hadd=hadd, will=controller.will(),
                            on_connection_change=inbox.put)  # fmt: skip
     with client:
         client.subscribe(client.topics.everything(), hear)

@@ -218,8 +218,8 @@ class NetworkController:
     `secondaries`, `map`, `tracker`, `history`, `status()`.
     """
 
-    def __init__(self, hadd: Hadd, config: RoleConfig, node_uuid: str | None = None) -> None:
-        self.hadd = hadd
+    def __init__(self, hadd: Hadd | str, config: RoleConfig, node_uuid: str | None = None) -> None:
+        self.hadd = Hadd.parse(hadd)
         self.config = config
         self.node_uuid = node_uuid
         self.map = NetworkMap()

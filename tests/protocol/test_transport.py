@@ -624,3 +624,29 @@ def test_undecodable_message_is_logged_with_topic_and_reason_and_the_next_one_ar
     assert any(topic in m and reason in m and "undecodable" in m for m in logged), logged
     failures = [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], ProtocolError)]
     assert len(failures) == 2 and all(topic in r.getMessage() for r in failures)  # logged, not raised
+
+
+# --- get / set by ValueInfo ------------------------------------------------------------------------------
+
+
+def test_get_and_set_take_a_value_info_from_the_map(client: JanitooClient, fake: FakeController) -> None:
+    network = client.discover(timeout=5)
+    switch = network.value(str(NODE), "switch")  # genre, cmd_class and index come from the map
+    assert client.get(switch, timeout=WAIT).data == "off"
+    assert client.set(switch, "on", timeout=WAIT).data == "on"
+    assert fake.value(NODE, "switch").data == "on"
+    load = network.value(NODE, "load", index=2)
+    assert client.get(load, timeout=WAIT).index == 2
+    assert [r.index for r in fake.received[-1:]] == [2]  # type: ignore[union-attr]
+
+
+def test_get_of_a_value_without_hadd_is_a_usage_error_before_sending(
+    client: JanitooClient, fake: FakeController
+) -> None:
+    from janitoo_protocol import UsageError
+
+    with pytest.raises(UsageError, match="has no hadd"):
+        client.get(ValueInfo("switch", genre=2, cmd_class=SWITCH))
+    with pytest.raises(UsageError, match="needs its cmd_class"):
+        client.set_value(NODE, "switch", "user", "on")
+    assert fake.received == []

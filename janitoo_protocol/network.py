@@ -107,7 +107,10 @@ class NetworkMap:
 
     def value_list(self, genre: Genre | int, controller: int | None = None) -> list[ValueInfo]:
         """Values of one genre sorted by hadd, uuid, index."""
-        g = Genre(genre)
+        try:
+            g = Genre(genre)
+        except ValueError:
+            raise UsageError(f"unknown genre {genre!r}: expected one of 1-5") from None
         out: list[ValueInfo] = []
         for hadd in sorted(self.values):
             if controller is not None and hadd.controller != controller:

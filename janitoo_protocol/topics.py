@@ -203,6 +203,19 @@ class Topics:
         raise ProtocolError("not a Janitoo topic", topic)
 
 
+def filter_problem(topic_filter: str) -> str | None:
+    """Why `topic_filter` is not a valid MQTT topic filter; None when it is."""
+    if not topic_filter or "\0" in topic_filter or len(topic_filter.encode("utf-8", "replace")) > 65535:
+        return "a topic filter is 1 to 65535 bytes of UTF-8 without NUL"
+    levels = topic_filter.split("/")
+    for i, level in enumerate(levels):
+        if "#" in level and (level != "#" or i != len(levels) - 1):
+            return "'#' must be a whole level, and the last one (e.g. '/values/#')"
+        if "+" in level and level != "+":
+            return "'+' must be a whole level (e.g. '/nodes/+/+/request')"
+    return None
+
+
 def _hadd(parts: list[str]) -> Hadd:
     return Hadd.parse("/".join(parts))
 

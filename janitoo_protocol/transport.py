@@ -40,7 +40,7 @@ from .exchange import (
 )
 from .model import ValueInfo
 from .network import NetworkMap
-from .topics import Topics
+from .topics import Topics, filter_problem
 
 log = logging.getLogger("janitoo.transport")
 
@@ -428,6 +428,10 @@ class JanitooClient:
         With `wait`, returns once the broker acknowledged the subscription, so a request published right
         after cannot be answered before we listen.
         """
+        problem = filter_problem(topic_filter)
+        if problem is not None:
+            # Checked before it is kept: a bad filter would break every re-subscription after a reconnect.
+            raise UsageError(f"cannot subscribe to {topic_filter[:80]!r}: {problem}")
         sub = Subscription(self, topic_filter, handler, maxsize)
         mid: int | None = None
         with self._lock:
@@ -484,7 +488,12 @@ class JanitooClient:
 
     def publish_raw(self, topic: str, payload: bytes | str, qos: int = 0, retain: bool = False) -> None:
         """Publish bytes as they are (tools that replay captured traffic)."""
-        info = self._mqtt.publish(topic, payload, qos=qos, retain=retain)
+        try:
+            info = self._mqtt.publish(topic, payload, qos=qos, retain=retain)
+        except (
+            ValueError
+        ) as exc:  # paho's checks of the topic, payload size and qos: ours is the error family
+            raise UsageError(f"cannot publish to {topic[:80]!r}: {exc}") from None
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             log.warning("publish on %s failed: %s", topic, mqtt.error_string(info.rc))
 

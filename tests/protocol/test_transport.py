@@ -650,3 +650,21 @@ def test_get_of_a_value_without_hadd_is_a_usage_error_before_sending(
     with pytest.raises(UsageError, match="needs its cmd_class"):
         client.set_value(NODE, "switch", "user", "on")
     assert fake.received == []
+
+
+@pytest.mark.parametrize("bad", ["", "/values/#/x", "/nodes/a+/request", "/nodes/#/#"])
+def test_a_bad_topic_filter_is_a_usage_error_and_is_not_kept(client: JanitooClient, bad: str) -> None:
+    from janitoo_protocol import UsageError
+
+    filters = dict(client._filters)  # white box: a kept bad filter would break every re-subscription
+    with pytest.raises(UsageError, match="cannot subscribe to"):
+        client.subscribe(bad)
+    assert client._filters == filters
+
+
+@pytest.mark.parametrize("bad", ["", "/values/+/x", "/nodes/#"])
+def test_publishing_to_a_wildcard_or_empty_topic_is_a_usage_error(client: JanitooClient, bad: str) -> None:
+    from janitoo_protocol import UsageError
+
+    with pytest.raises(UsageError, match="cannot publish to"):
+        client.publish_raw(bad, b"{}")

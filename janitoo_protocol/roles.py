@@ -278,11 +278,6 @@ class NetworkController:
         return rank(self.config.priority, self.hadd)
 
     @property
-    def map_size(self) -> int:
-        """How many nodes the network map holds."""
-        return len(self.map)
-
-    @property
     def secondaries(self) -> list[Hadd]:
         """Network controllers heard recently that are not primary (their announcements)."""
         return sorted(p.hadd for p in self._live_peers(self._now) if p.role != PRIMARY)

@@ -144,7 +144,14 @@ def test_no_module_builds_topics_by_hand_with_the_private_helper() -> None:
     root = Path(jp.__file__).resolve().parents[1]
     offenders = [
         str(p.relative_to(root))
-        for folder in ("janitoo_protocol", "janitoo_node", "janitoo_cli", "examples", "benchmarks")
+        for folder in (
+            "janitoo_protocol",
+            "janitoo_node",
+            "janitoo_cli",
+            "janitoo_ha",
+            "examples",
+            "benchmarks",
+        )
         for p in (root / folder).rglob("*.py")
         if p.name != "topics.py" and "._t(" in p.read_text()
     ]

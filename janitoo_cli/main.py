@@ -89,11 +89,14 @@ def _where(settings: Settings) -> str:
 @query.command("network", epilog=COMMON_EPILOG)
 @vuuid_option
 @leaf_options
-def query_network(vuuids: list[str]) -> None:
+@click.option("--complete", is_flag=True,
+              help="Exit 1 when a controller known to exist (heartbeats, primary) did not answer.")  # fmt: skip
+def query_network(vuuids: list[str], complete: bool) -> None:
     """Every node of the network, or their values of the asked genre(s).
 
     Sends the discovery requests to every controller at once and prints as soon as all of them have
-    answered (or --timeout passed). Node columns: hadd uuid name location product_type. Value columns:
+    answered (or --timeout passed). Controllers known to exist (heard in a heartbeat, listed by the
+    primary) are waited for up to --timeout; any that stays silent is named in a warning. Node columns: hadd uuid name location product_type. Value columns:
     hadd node_uuid uuid idx data units type genre cmdclass help.
 
     \b
@@ -109,11 +112,18 @@ def query_network(vuuids: list[str]) -> None:
         waiting(f"waiting for the network {_where(settings)}"),
     ):
         network = client.discover(vuuids, timeout=settings.timeout)
-    if not network.nodes and not network.values:
+    if not network.nodes and not network.values and not network.unanswered:
         raise CliError(
             f"no node answered {_where(settings)} (is the network up? right --prefix?)", EXIT_FAILED
         )
     echo_tables(map_tables(network, vuuids), settings.format)
+    if network.unanswered:
+        # Known to exist (heard in a heartbeat, listed by the primary) but silent: the list is partial.
+        names = ", ".join(f"{c:04d}" for c in network.unanswered)
+        message = f"controller(s) {names} did not answer within {settings.timeout:g} s: the list is partial"
+        if complete:
+            raise CliError(message, EXIT_FAILED)
+        click.echo(f"jnt: warning: {message}", err=True)
 
 
 @query.command("node", epilog=COMMON_EPILOG)

@@ -28,7 +28,7 @@ from .addressing import Hadd
 from .codes import NETWORK_REQUESTS, Genre
 from .discovery import DiscoveryCollector
 from .errors import RequestTimeout, UsageError
-from .events import CORRELATION_KEY, DiscoveryReply, DiscoveryRequest, Message, ValueRequest
+from .events import CORRELATION_KEY, DiscoveryRequest, Message, ValueRequest
 from .exchange import (
     Answer,
     address_of,
@@ -317,17 +317,18 @@ class AsyncJanitooClient:
         quiet: float = 0.3,
         idle: float = 1.0,
         target: Hadd | str | None = None,
+        expected: Iterable[int] = (),
     ) -> NetworkMap:
         """Ask the network (or one controller) for nodes and values; returns as soon as it has answered
-        (the same completion rule as `JanitooClient.discover`)."""
+        (the same completion rule as `JanitooClient.discover`, known controllers waited for)."""
         tgt = None if target is None else Hadd.parse(target)
         cid = self.sync.new_correlation()
-        collector = DiscoveryCollector(kinds, time.monotonic(), timeout, quiet, idle, cid)
-        inbox: asyncio.Queue[DiscoveryReply] = asyncio.Queue()
+        collector = DiscoveryCollector(kinds, time.monotonic(), timeout, quiet, idle, cid, expected)
+        inbox: asyncio.Queue[Message] = asyncio.Queue()
 
         def put(env: Envelope) -> None:
             m = env.message
-            if isinstance(m, DiscoveryReply):
+            if m is not None:
                 inbox.put_nowait(m)
 
         subs = await self._listen(discovery_filters(self.sync.topics, self.reply_hadd, tgt), put)
@@ -336,11 +337,12 @@ class AsyncJanitooClient:
                 self.sync.publish(req)
             while not collector.done(now := time.monotonic()):
                 try:
-                    reply = await asyncio.wait_for(inbox.get(), max(0.0, collector.next_wake() - now))
+                    message = await asyncio.wait_for(inbox.get(), max(0.0, collector.next_wake() - now))
                 except TimeoutError:
                     continue
-                collector.feed(reply, time.monotonic())
+                collector.take(message, time.monotonic())
         finally:
             for s in subs:
                 s.close()
+        collector.map.unanswered = collector.missing()
         return collector.map

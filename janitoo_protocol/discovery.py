@@ -5,6 +5,11 @@ empty answer does not say who sent it, so completion is counted: the discovery i
 requested kind has received at least as many replies as `request_info_nodes` did (one per controller
 that answered), and then nothing more has arrived for `quiet` seconds. It never runs past `timeout`;
 with no answer at all it ends after `idle` seconds (an empty network is answered by silence).
+
+The quiet rule cannot wait for a controller it does not know of: a slow Pi on Wi-Fi answering after
+the quiet period would be left out without a word. So controllers *known* to exist (given by the
+caller, heard in heartbeats, listed by the primary while the discovery runs) are waited for up to the
+timeout, and those that never answered are reported by `missing()`.
 """
 
 from __future__ import annotations
@@ -12,12 +17,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from .codes import NETWORK_REQUESTS, RequestKind
+from .codes import NETWORK_REQUESTS, NodeState, RequestKind
 from .errors import UsageError
-from .events import DiscoveryReply
+from .events import DiscoveryReply, Heartbeat, Message, ReplyRoute
 from .network import NetworkMap
 
 NODES = RequestKind.NODES
+# A controller in one of these states is expected to answer; OFFLINE, FAILED or DEAD ones are not.
+_ANSWERING = frozenset({NodeState.ONLINE, NodeState.BOOT, NodeState.CONFIG})
+
+
+def _alive(state: str | None) -> bool:
+    return state in _ANSWERING
 
 
 class DiscoveryCollector:
@@ -31,6 +42,7 @@ class DiscoveryCollector:
         quiet: float = 0.3,
         idle: float = 1.0,
         correlation: str | None = None,
+        expected: Iterable[int] = (),
     ) -> None:
         kinds = list(dict.fromkeys(kinds))
         for k in kinds:
@@ -48,6 +60,8 @@ class DiscoveryCollector:
         self.counts: Counter[str] = Counter()
         self.last_reply: float | None = None
         self.map = NetworkMap()
+        self.expected: set[int] = set(expected)
+        self.controllers: set[int] = set()  # the controllers whose nodes request was answered
 
     def accepts(self, reply: DiscoveryReply) -> bool:
         """Ours: matching correlation, or none at all (a peer that drops unknown keys)."""
@@ -63,7 +77,30 @@ class DiscoveryCollector:
         self.counts[reply.kind] += 1
         self.last_reply = now
         self.map.merge_reply(reply)
+        if reply.kind == NODES:
+            self.controllers.update(n.hadd.controller for n in reply.nodes if n.hadd is not None)
         return True
+
+    def take(self, message: Message, now: float) -> None:
+        """Any message heard during the discovery: a reply is fed; a heartbeat, or the primary's list
+        of nodes (a resolv reply), names controllers known to exist."""
+        if isinstance(message, DiscoveryReply):
+            if message.route is not ReplyRoute.RESOLV:
+                self.feed(message, now)
+            elif message.kind == NODES and self.accepts(message):
+                self.expect(
+                    n.hadd.controller for n in message.nodes if n.hadd is not None and _alive(n.state)
+                )
+        elif isinstance(message, Heartbeat) and _alive(message.state):
+            self.expect((message.hadd.controller,))
+
+    def expect(self, controllers: Iterable[int]) -> None:
+        """Controllers known to exist: the discovery waits for their answers up to the timeout."""
+        self.expected.update(controllers)
+
+    def missing(self) -> list[int]:
+        """Known controllers that have not answered the nodes request (so far), sorted."""
+        return sorted(self.expected - self.controllers)
 
     def answered(self) -> bool:
         """Every controller that answered the nodes request has answered every other request."""
@@ -73,6 +110,8 @@ class DiscoveryCollector:
     def done(self, now: float) -> bool:
         if now >= self.deadline:
             return True
+        if self.missing():
+            return False  # a known controller has not answered yet: wait for it, up to the deadline
         if self.last_reply is None:
             return now >= self.started + self.idle
         # The same sum as next_wake(): `now - last_reply >= quiet` can be False at now == next_wake()
@@ -81,6 +120,8 @@ class DiscoveryCollector:
 
     def next_wake(self) -> float:
         """When `done` may next become true without a new reply."""
+        if self.missing():
+            return self.deadline
         if self.last_reply is None:
             return min(self.deadline, self.started + self.idle)
         if self.answered():

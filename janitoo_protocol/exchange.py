@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from .addressing import Hadd
-from .codes import CommandClass, Genre
+from .codes import CommandClass, Genre, RequestKind
 from .discovery import DiscoveryCollector
 from .errors import ProtocolError, RequestRefused, RequestTimeout, UsageError
 from .events import (
@@ -133,15 +133,24 @@ def value_answer(req: ValueRequest, answer: Answer) -> ValueInfo:
 
 
 def discovery_filters(topics: Topics, reply_hadd: Hadd, target: Hadd | None) -> list[str]:
-    """The topics discovery replies come on (direct answers, and broadcast ones unless `target` is set)."""
+    """The topics a discovery listens to: direct answers; for the whole network also broadcast answers,
+    the primary's resolv answers and heartbeats (both name controllers known to exist)."""
     filters = [topics.node_reply(reply_hadd)]
     if target is None:
-        filters.append(topics.broadcast_reply(reply_hadd))
+        filters += [
+            topics.broadcast_reply(reply_hadd),
+            topics.resolv_reply(reply_hadd),
+            topics.heartbeat_all(),
+        ]
     return filters
 
 
 def discovery_requests(
     collector: DiscoveryCollector, reply_hadd: Hadd, target: Hadd | None, cid: str
 ) -> list[DiscoveryRequest]:
-    """Every request of a discovery, sent at once."""
-    return [DiscoveryRequest(k, reply_hadd, target, extra={CORRELATION_KEY: cid}) for k in collector.kinds]
+    """Every request of a discovery, sent at once; for the whole network also the primary's node list."""
+    extra = {CORRELATION_KEY: cid}
+    requests = [DiscoveryRequest(k, reply_hadd, target, extra=extra) for k in collector.kinds]
+    if target is None:
+        requests.append(DiscoveryRequest(RequestKind.NODES, reply_hadd, resolv=True, extra=extra))
+    return requests

@@ -38,6 +38,9 @@ class NetworkMap:
 
     nodes: dict[Hadd, NodeInfo] = field(default_factory=dict)
     values: dict[Hadd, dict[Genre, dict[str, dict[int, ValueInfo]]]] = field(default_factory=dict)
+    # Controllers known to exist (heard in heartbeats, listed by the primary) that did not answer the
+    # discovery that made this map: a partial answer says so.
+    unanswered: list[int] = field(default_factory=list)
 
     # -- merging
 

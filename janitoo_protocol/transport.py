@@ -25,7 +25,7 @@ from .decoding import decode
 from .discovery import DiscoveryCollector
 from .encoding import encode
 from .errors import ConnectError, ProtocolError, RequestTimeout, UsageError
-from .events import CORRELATION_KEY, DiscoveryReply, DiscoveryRequest, Message, ValueRequest
+from .events import CORRELATION_KEY, DiscoveryRequest, Message, ValueRequest
 from .exchange import (
     Answer,
     address_of,
@@ -590,21 +590,24 @@ class JanitooClient:
         quiet: float = 0.3,
         idle: float = 1.0,
         target: Hadd | str | None = None,
+        expected: Iterable[int] = (),
     ) -> NetworkMap:
         """Ask the network (or one controller) for nodes and values; returns as soon as it has answered.
 
         All requests go out at once. The discovery is complete when every controller that answered the
         nodes request has answered every other one and nothing more came for `quiet` seconds; it never
-        runs past `timeout`, and ends after `idle` seconds when nobody answers at all.
+        runs past `timeout`, and ends after `idle` seconds when nobody answers at all. Controllers known
+        to exist (`expected`, heard in heartbeats, listed by the primary) are waited for up to `timeout`;
+        those that never answered are in the map's `unanswered`.
         """
         tgt = None if target is None else Hadd.parse(target)
         cid = self.new_correlation()
-        collector = DiscoveryCollector(kinds, time.monotonic(), timeout, quiet, idle, cid)
-        inbox: queue.Queue[DiscoveryReply] = queue.Queue()
+        collector = DiscoveryCollector(kinds, time.monotonic(), timeout, quiet, idle, cid, expected)
+        inbox: queue.Queue[Message] = queue.Queue()
 
         def handler(env: Envelope) -> None:
             m = env.message
-            if isinstance(m, DiscoveryReply):
+            if m is not None:
                 inbox.put(m)
 
         subs = [self.subscribe(f, handler) for f in discovery_filters(self.topics, self.reply_hadd, tgt)]
@@ -616,11 +619,12 @@ class JanitooClient:
                 if collector.done(now):
                     break
                 try:
-                    reply = inbox.get(timeout=max(0.0, collector.next_wake() - now))
+                    message = inbox.get(timeout=max(0.0, collector.next_wake() - now))
                 except queue.Empty:
                     continue
-                collector.feed(reply, time.monotonic())
+                collector.take(message, time.monotonic())
         finally:
             for s in subs:
                 s.close()
+        collector.map.unanswered = collector.missing()
         return collector.map

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -29,6 +30,20 @@ def private_broker() -> Iterator[MosquittoBroker]:
     """A broker of this test's own, for tests that kill or restart it."""
     with MosquittoBroker() as b:
         yield b
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A loopback port where connections are refused, for the whole test.
+
+    A port from free_port() is only free when asked: a client connecting to an unused port of the
+    ephemeral range can even be connected to itself by the kernel (TCP self-connect; paho then reads
+    its own CONNECT: "Unrecognised command 16"). A socket bound there and not listening holds the
+    port, so every connection is refused.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]
 
 
 _prefix_counter = 0

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from click.testing import Result
 
 from janitoo_cli.compat import jnt_query, jnt_spy
-from janitoo_node.broker import free_port
 
 from .conftest import FakeNetwork, golden, mask_counter, one_error_line, publish_retained, run_script
 
@@ -119,8 +118,8 @@ def test_code_tables(jnt: Jnt) -> None:
     assert "32 HADD" in jnt("types", cmd=jnt_query).stdout.splitlines()
 
 
-def test_errors(jnt: Jnt, quiet_network: FakeNetwork) -> None:
-    port = free_port()
+def test_errors(jnt: Jnt, quiet_network: FakeNetwork, refused_port: int) -> None:
+    port = refused_port
     result = jnt("network", "--port", str(port), cmd=jnt_query)
     assert result.exit_code == 3
     assert one_error_line(result).startswith(

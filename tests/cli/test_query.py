@@ -10,9 +10,7 @@ from collections.abc import Callable
 import pytest
 from click.testing import Result
 
-from janitoo_node.broker import free_port
-
-from .conftest import FakeNetwork, golden, mask_counter, one_error_line, run_module
+from .conftest import FakeNetwork, golden, mask_counter, one_error_line, publish_retained, run_module
 
 Jnt = Callable[..., Result]
 
@@ -278,8 +276,8 @@ def test_bad_genre_and_cmdclass(jnt: Jnt) -> None:
 # ---------------------------------------------------------------------------------------------- errors
 
 
-def test_no_broker_names_host_and_port(jnt: Jnt) -> None:
-    port = free_port()
+def test_no_broker_names_host_and_port(jnt: Jnt, refused_port: int) -> None:
+    port = refused_port
     result = jnt("query", "network", "--port", str(port))
     assert result.exit_code == 3
     assert one_error_line(result) == (
@@ -321,8 +319,8 @@ def test_subprocess_query_value_set_and_refusal(fake_network: FakeNetwork) -> No
     assert one_error_line(proc) == "jnt: error: node 1118/0001 refused SET of 'counter': counter is read-only"
 
 
-def test_subprocess_no_broker(fake_network: FakeNetwork) -> None:
-    port = free_port()
+def test_subprocess_no_broker(fake_network: FakeNetwork, refused_port: int) -> None:
+    port = refused_port
     proc = run_module("janitoo_cli.main", "query", "node", "--hadd", "1118/0000", "--port", str(port))
     assert proc.returncode == 3
     assert f"127.0.0.1:{port}" in one_error_line(proc)
@@ -332,3 +330,19 @@ def test_subprocess_bad_hadd() -> None:
     proc = run_module("janitoo_cli.main", "query", "value", "--hadd", "zz", "--uuid", "x")
     assert proc.returncode == 2
     assert "invalid hadd 'zz'" in one_error_line(proc)
+
+
+def test_query_network_names_a_known_controller_that_did_not_answer(
+    jnt: Jnt, fake_network: FakeNetwork
+) -> None:
+    # A controller heard in a heartbeat (here a retained one, heard at once) but silent to requests.
+    publish_retained(fake_network, [("/dhcp/heartbeat/0777/0000", b"ONLINE")])
+    result = jnt("query", "network", "--timeout", "1.5", *fake_network.args)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == golden("query-network-nodes.txt")  # every node that answered, as before
+    assert one_error_line(result) == (
+        "jnt: warning: controller(s) 0777 did not answer within 1.5 s: the list is partial"
+    )
+    result = jnt("query", "network", "--timeout", "1.5", "--complete", *fake_network.args)
+    assert result.exit_code == 1
+    assert "0777 did not answer" in one_error_line(result)

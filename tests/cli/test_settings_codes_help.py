@@ -16,7 +16,6 @@ from janitoo_cli.compat import jnt_query, jnt_spy
 from janitoo_cli.errors import CliError
 from janitoo_cli.main import cli
 from janitoo_cli.settings import Settings, resolve
-from janitoo_node.broker import free_port
 from janitoo_protocol import CommandClass
 
 from .conftest import FakeNetwork, golden, one_error_line, run_module
@@ -98,7 +97,7 @@ def test_bad_config_files(tmp_path: Path) -> None:
 
 
 def test_config_file_flag_env_precedence_end_to_end(
-    jnt: Jnt, fake_network: FakeNetwork, tmp_path: Path
+    jnt: Jnt, fake_network: FakeNetwork, tmp_path: Path, refused_port: int
 ) -> None:
     conf = tmp_path / "xdg" / "janitoo" / "jnt.conf"
     conf.parent.mkdir(parents=True)
@@ -114,7 +113,7 @@ def test_config_file_flag_env_precedence_end_to_end(
     assert result.stdout == golden("query-network-nodes.txt")
     result = jnt("--format", "csv", "query", "network", "--format", "table")  # the subcommand's flag wins
     assert result.stdout == golden("query-network-nodes.txt")
-    result = jnt("query", "network", env={"JNT_PORT": str(free_port())})
+    result = jnt("query", "network", env={"JNT_PORT": str(refused_port)})
     assert result.exit_code == 3
     other = tmp_path / "other.conf"
     other.write_text(f"[jnt]\nport = {fake_network.broker.port}\nprefix = nothing-here\n")

@@ -164,8 +164,8 @@ def test_spy_option_errors(jnt: Jnt) -> None:
     assert result.exit_code == 2
 
 
-def test_spy_without_broker(jnt: Jnt) -> None:
-    port = free_port()
+def test_spy_without_broker(jnt: Jnt, refused_port: int) -> None:
+    port = refused_port
     result = jnt("spy", "--port", str(port))
     assert result.exit_code == 3
     assert f"MQTT broker 127.0.0.1:{port}: connection refused" in one_error_line(result)

@@ -111,10 +111,8 @@ def test_node_answers_again_after_a_broker_restart(private_broker: MosquittoBrok
         assert client.get_value("1118/0002", "name", "config").data == "Fake component 2", node.output()
 
 
-def test_sigterm_stops_a_node_whose_broker_is_unreachable(tmp_path: Path) -> None:
-    from janitoo_node.broker import free_port
-
-    conf = fake_conf(tmp_path / "fake.conf", free_port())  # nothing listens there
+def test_sigterm_stops_a_node_whose_broker_is_unreachable(tmp_path: Path, refused_port: int) -> None:
+    conf = fake_conf(tmp_path / "fake.conf", refused_port)  # connections are refused there
     proc = subprocess.Popen([sys.executable, "-m", "janitoo_node.cli", "run", "-c", str(conf)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip

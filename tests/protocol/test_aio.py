@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import pytest
 
-from janitoo_node.broker import MosquittoBroker, free_port
+from janitoo_node.broker import MosquittoBroker
 from janitoo_protocol import (
     CommandClass,
     ConnectError,
@@ -62,8 +62,8 @@ def three(broker: MosquittoBroker, prefix: str) -> Iterator[list[FakeController]
         ]
 
 
-def test_connect_error_when_nothing_listens() -> None:
-    port = free_port()
+def test_connect_error_when_nothing_listens(refused_port: int) -> None:
+    port = refused_port
 
     async def go() -> None:
         async with AsyncJanitooClient("127.0.0.1", port, connect_timeout=2):

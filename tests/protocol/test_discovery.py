@@ -218,3 +218,42 @@ def test_the_map_holds_every_node_and_value_by_genre() -> None:
         for genre in Genre:
             assert set(c.map.values[hadd][genre]) == {f"v{int(genre)}"}
     assert c.counts == {kind: 2 for kind in NETWORK_REQUESTS}
+
+
+# --- controllers known to exist are waited for ------------------------------------------------------------
+
+
+def test_a_known_controller_is_waited_for_past_the_quiet_period() -> None:
+    c = DiscoveryCollector(NETWORK_REQUESTS, T0, timeout=10.0, quiet=0.3, expected=[2])
+    feed_all(c, 1, T0 + 0.1)
+    assert not c.done(T0 + 5.0) and c.next_wake() == T0 + 10.0 and c.missing() == [2]
+    feed_all(c, 2, T0 + 6.0)  # the slow one, six seconds late
+    assert c.missing() == [] and not c.done(T0 + 6.2) and c.done(T0 + 6.3)
+    assert {h.controller for h in c.map.nodes} == {1, 2}
+
+
+def test_a_known_controller_that_never_answers_is_reported_at_the_timeout() -> None:
+    c = DiscoveryCollector(NETWORK_REQUESTS, T0, timeout=2.0, expected=[2])
+    assert not c.done(T0 + 1.5)  # not even the idle rule ends it
+    assert c.done(T0 + 2.0) and c.missing() == [2]
+
+
+def test_heartbeats_and_the_primarys_list_make_controllers_known() -> None:
+    from janitoo_protocol import Heartbeat
+
+    c = DiscoveryCollector(NETWORK_REQUESTS, T0, timeout=10.0, correlation=CID)
+    c.take(Heartbeat(Hadd(3, 1), "ONLINE"), T0)
+    c.take(Heartbeat(Hadd(4, 0), "OFFLINE"), T0)  # a controller saying goodbye is not waited for
+    primary = DiscoveryReply(
+        NODES,
+        REPLY_HADD,
+        ReplyRoute.RESOLV,
+        extra={CORRELATION_KEY: CID},
+        nodes=(
+            NodeInfo(uuid="a", hadd=Hadd(5, 0), state="ONLINE"),
+            NodeInfo(uuid="b", hadd=Hadd(6, 0), state="DEAD"),
+        ),
+    )
+    c.take(primary, T0)
+    assert c.missing() == [3, 5]
+    assert c.counts[NODES] == 0  # the primary's list is no controller's answer

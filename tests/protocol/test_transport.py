@@ -20,7 +20,14 @@ from pathlib import Path
 import pytest
 
 from janitoo_node.broker import MosquittoBroker, free_port
-from janitoo_protocol import DiscoveryReply, DiscoveryRequest, Heartbeat, HeartbeatDispatch, ValuePublication
+from janitoo_protocol import (
+    DiscoveryReply,
+    DiscoveryRequest,
+    Heartbeat,
+    HeartbeatDispatch,
+    ValuePublication,
+    ValueRequest,
+)
 from janitoo_protocol.addressing import Hadd
 from janitoo_protocol.codes import CommandClass, Genre
 from janitoo_protocol.errors import ConnectError, ProtocolError, RequestRefused, RequestTimeout
@@ -290,6 +297,27 @@ def test_discover_returns_well_before_the_timeout(client: JanitooClient, three: 
     took = time.monotonic() - t0
     assert len(net.nodes) == 9
     assert took < 5 / 2, f"discovery took {took:.2f} s"
+
+
+def test_discover_waits_for_a_slow_controller_it_knows_of_and_names_one_that_never_answers(
+    broker: MosquittoBroker, prefix: str, client: JanitooClient
+) -> None:
+    def slow(fake: FakeController, req: DiscoveryRequest | ValueRequest) -> None:
+        if isinstance(req, DiscoveryRequest) and req.kind == "request_info_nodes" and not req.resolv:
+            # Its heartbeat is heard while the discovery runs (sent on another connection: this fake's
+            # own is held by the delay below), so it is a controller known to exist...
+            client.publish(Heartbeat(Hadd(202, 0), "ONLINE"))
+            time.sleep(0.8)  # ...that answers 0.8 s after the others, a Pi on Wi-Fi (its own thread)
+
+    with FakeController(broker.host, broker.port, 201, prefix=prefix), \
+            FakeController(broker.host, broker.port, 202, prefix=prefix, on_request=slow):  # fmt: skip
+        net = client.discover(timeout=10)
+        assert {h.controller for h in net.nodes} == {201, 202} and net.unanswered == []
+        # A controller named by the caller that never answers ends the wait at the timeout, reported.
+        t0 = time.monotonic()
+        net = client.discover(timeout=2, expected=[203])
+        assert time.monotonic() - t0 >= 2 and net.unanswered == [203]
+        assert {h.controller for h in net.nodes} == {201, 202}
 
 
 def test_discover_with_no_node_returns_after_idle_with_an_empty_map(client: JanitooClient) -> None:

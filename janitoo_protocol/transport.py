@@ -160,6 +160,25 @@ class Subscription:
         self.close()
 
 
+# paho's ERROR lines about a broker that went away: "Client is not connected" on every try while it
+# is away, "failed to receive on socket" when it goes.
+_PAHO_RETRY_LINES = ("Client is not connected", "failed to receive on socket")
+
+
+class _PahoRetriesAtDebug(logging.Filter):
+    """Our own "lost ... reconnecting" and "reconnected ... after" lines say a broker loss once each;
+    paho's lines about it (one per retry) go to DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG and str(record.msg).startswith(_PAHO_RETRY_LINES):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger("janitoo.paho").isEnabledFor(logging.DEBUG)
+        return True
+
+
+_PAHO_LOG = logging.getLogger("janitoo.paho")
+_PAHO_LOG.addFilter(_PahoRetriesAtDebug())
+
 # Seconds between two log lines about dropped oversized payloads.
 _OVERSIZED_LOG_EVERY = 10.0
 
@@ -219,6 +238,7 @@ class JanitooClient:
         self._started = False
         self._cids = itertools.count(1)
         self._cid_prefix = _uuid.uuid4().hex[:8]
+        self._lost_at: float | None = None  # when the broker was lost, until the reconnection
         # Payloads longer than this are dropped before anything decodes them (None: no limit).
         self.max_payload = max_payload
         self.oversized = 0  # how many were dropped
@@ -230,7 +250,7 @@ class JanitooClient:
             clean_session=True,
             protocol=mqtt.MQTTv311,
         )
-        c.enable_logger(logging.getLogger("janitoo.paho"))
+        c.enable_logger(_PAHO_LOG)
         # paho types these as int, but its back-off arithmetic works with fractions of a second.
         c.reconnect_delay_set(reconnect_min, reconnect_max)  # type: ignore[arg-type]
         if username is not None and username != "":
@@ -348,7 +368,11 @@ class JanitooClient:
             self._connected.set()
             if filters:
                 result, mid = client.subscribe([(f, 0) for f in filters])
-        log.info("connected to MQTT broker %s", self.broker)
+        lost_at, self._lost_at = self._lost_at, None
+        if lost_at is None:
+            log.info("connected to MQTT broker %s", self.broker)
+        else:
+            log.info("reconnected to MQTT broker %s after %.1f s", self.broker, time.monotonic() - lost_at)
         if filters:
             if result == mqtt.MQTT_ERR_SUCCESS and mid is not None:
                 # Ready (and announced) only once the broker acknowledged the re-subscription.
@@ -364,6 +388,7 @@ class JanitooClient:
         self._connected.clear()
         self._ready.clear()
         if was and not self._closing:
+            self._lost_at = time.monotonic()
             log.warning("lost the MQTT broker %s (%s); reconnecting", self.broker, reason)
         if was:
             self._notify(False)

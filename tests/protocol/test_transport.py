@@ -349,8 +349,9 @@ def test_discover_with_a_peer_that_drops_the_correlation_key(
 
 
 def test_broker_kill_and_restart_client_reconnects_resubscribes_and_requests_again(
-    private_broker: MosquittoBroker,
+    private_broker: MosquittoBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     b = private_broker
     changes: queue.Queue[bool] = queue.Queue()
     with (
@@ -378,6 +379,10 @@ def test_broker_kill_and_restart_client_reconnects_resubscribes_and_requests_aga
         assert ack.data == "after restart"
         assert until(values, client.topics.values(Genre.CONFIG, NODE, "location"))
         assert changes.empty()  # exactly: up, down, up
+    # The loss and the recovery are one line each; paho's retries stay out of an INFO log.
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("janitoo")]
+    assert any(m.startswith(f"reconnected to MQTT broker {b.host}:{b.port} after ") for m in messages)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.name == "janitoo.paho"]
 
 
 # --- connection errors --------------------------------------------------------------------------------------

@@ -209,8 +209,9 @@ def query_value(
     Examples:
       jnt query value --hadd 0225/0001 --uuid location
       jnt query value --hadd 0225/0001 --uuid location --genre config --set "Living room"
-      jnt query value --hadd 0225/0003 --uuid switch --cmdclass SWITCH_BINARY --genre user --set on
-      jnt query value --hadd 0121/0001 --uuid load --genre basic --cmdclass 49 --index 2
+      jnt query value --hadd 0225/0004 --uuid switch --set on
+      jnt query value --hadd 0225/0000 --uuid tutorial3_transition --set wakeup
+      jnt query value --hadd 0225/0003 --uuid temperature --cmdclass SENSOR_MULTILEVEL --genre user
     """
     settings = get_settings()
     with protocol_errors(), settings.client() as client, waiting(f"waiting for {hadd} {_where(settings)}"):

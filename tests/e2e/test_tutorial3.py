@@ -317,3 +317,26 @@ def test_the_demo_overheat_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     assert "LED warning, overheat True" in changes[2]
     assert "LED heartbeat, overheat False" in changes[3]
+
+
+def test_every_query_value_help_example_answers_on_the_appliance(
+    appliance: Appliance, jnt: Callable[..., Result]
+) -> None:
+    import shlex
+
+    from janitoo_cli.main import query_value
+
+    examples = [line.strip() for line in (query_value.help or "").splitlines()
+                if line.strip().startswith("jnt query value")]  # fmt: skip
+    assert len(examples) >= 4
+    state = appliance.client.get_value(CONTROLLER, "tutorial3_state", "basic", cmd_class=49).data
+    if state != "sleeping":  # the examples are written for the demo, which starts asleep
+        appliance.trigger("sleep")
+    location = appliance.client.get_value("0225/0001", "location", "config").data
+    try:
+        for example in examples:
+            result = jnt(*shlex.split(example)[1:])
+            assert result.exit_code == 0, (example, result.stderr)
+    finally:
+        appliance.client.set_value("0225/0001", "location", "config", location)
+        appliance.trigger("sleep")

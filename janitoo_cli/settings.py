@@ -43,6 +43,10 @@ class Settings:
     tls_key: str | None = None
     tls_insecure: bool = False
     myhadd: str = str(DEFAULT_REPLY_HADD)
+    # `jnt web`: where the web manager listens and its password (required off loopback).
+    web_bind: str = "127.0.0.1"
+    web_port: int = 8080
+    web_password: str | None = None
     # Where each setting came from ("flag", "JNT_PORT", the config file, "default"), for --verbose.
     origin: dict[str, str] | None = None
 
@@ -138,6 +142,9 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "tls_key": _path,
     "tls_insecure": parse_bool,
     "myhadd": _hadd,
+    "web_bind": _text,
+    "web_port": _port,
+    "web_password": _text,
 }
 ENV_VARS: dict[str, str] = {name: f"JNT_{name.upper()}" for name in PARSERS}
 

@@ -24,7 +24,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .bridge import Bridge
 from .guard import COOKIE, SESSION_LIFETIME, Guard, Session, is_loopback, same_origin
 from .hub import Hub
-from .netview import HISTORY, NetView, is_numeric, shown, value_key
+from .netview import HISTORY, NUMERIC_TYPES, NetView, is_numeric, shown, value_key
 from .picture import network_svg
 from .validate import Invalid, checked_data, input_kind, is_writable, list_items, parse_hadd, parse_set
 from .wire import Genre, JanitooClient, RequestRefused, RequestTimeout, ValueType
@@ -160,7 +160,7 @@ def build_app(config: WebConfig, bridge: Bridge | None = None) -> Starlette:
         for genre, values in view.values_of(hadd).items():
             items = []
             for v in values:
-                numeric = genre == Genre.USER and is_numeric(v)
+                numeric = genre == Genre.USER and v.type in NUMERIC_TYPES
                 items.append({
                     "key": value_key(int(genre), v.uuid, v.index), "uuid": v.uuid, "index": v.index,
                     "label": shown(v.label or v.uuid, 80), "data": shown(v.data), "units": shown(v.units or "", 20),

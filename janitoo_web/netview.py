@@ -163,7 +163,7 @@ class NetView:
 
     def node_row(self, hadd: Hadd, now: float) -> Event:
         node = self.map.nodes.get(hadd)
-        seen = self.last_heartbeat.get(hadd)
+        seen = self.tracker.last_seen(hadd)  # its last heartbeat, or the discovery it answered
         return {
             "hadd": str(hadd),
             "controller": hadd.is_controller,

@@ -25,15 +25,17 @@ def _ring_positions(count: int) -> list[tuple[float, float]]:
     return out
 
 
-def _node(row: dict[str, Any], x: float, y: float, r: int) -> str:
+def _node(row: dict[str, Any], x: float, y: float, r: int, label: bool = False) -> str:
     hadd = row["hadd"]
     state = row["state"]
-    label = f"{hadd} {row['name']} ({state})"
+    title = f"{hadd} {row['name']} ({state})"
+    text = (f'<text x="{x:.1f}" y="{y + r + 9:.1f}" text-anchor="middle" class="pic-num">{escape(hadd[5:])}</text>'
+            if label else "")
     href = f"/node/{hadd}"
     return (
         f'<a href="{escape(href)}" class="pic-node" data-hadd="{escape(hadd)}">'
         f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" class="st-{escape(state)}">'
-        f"<title>{escape(label)}</title></circle></a>"
+        f"<title>{escape(title)}</title></circle>{text}</a>"
     )
 
 
@@ -57,7 +59,7 @@ def network_svg(rows: list[dict[str, Any]]) -> str:
     rows_n = math.ceil(len(names) / cols)
     height = rows_n * (cell + 16)
     parts = [
-        f'<svg class="picture" viewBox="0 0 {cols * cell} {height}" role="img" '
+        f'<svg class="picture" viewBox="0 0 {cols * cell} {height}" width="{cols * cell * 2}" role="img" '
         f'aria-label="{len(names)} controllers and their nodes, coloured by state">'
     ]
     for i, name in enumerate(names):
@@ -67,7 +69,7 @@ def network_svg(rows: list[dict[str, Any]]) -> str:
         for (dx, dy) in _ring_positions(len(groups.get(name, []))):
             parts.append(f'<line x1="{cx}" y1="{cy}" x2="{cx + dx:.1f}" y2="{cy + dy:.1f}" class="pic-link"/>')
         for row, (dx, dy) in zip(groups.get(name, []), _ring_positions(len(groups.get(name, []))), strict=True):
-            parts.append(_node(row, cx + dx, cy + dy, R_NODE))
+            parts.append(_node(row, cx + dx, cy + dy, R_NODE, len(groups[name]) <= RING))
         ctrl_row = controllers.get(name) or {"hadd": f"{name}/0000", "name": "", "state": "UNKNOWN"}
         parts.append(_node(ctrl_row, cx, cy, R_CONTROLLER))
         parts.append(f'<text x="{cx}" y="{cy + extent + 6}" text-anchor="middle" class="pic-label">{escape(name)}</text>')

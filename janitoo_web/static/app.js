@@ -115,7 +115,7 @@
       tr.dataset.hadd = hadd;
       var a = el('a', null, hadd);
       a.href = '/node/' + hadd;
-      var cells = [['Hadd', ''], ['Name', 'name'], ['Location', 'location'], ['Product', 'product'], ['State', ''], ['Heartbeat', 'age']];
+      var cells = [['Hadd', ''], ['Name', 'name'], ['Location', 'location'], ['Product', 'product'], ['State', ''], ['Last heard', 'age']];
       cells.forEach(function (c, i) {
         var td = el('td', c[1]);
         td.dataset.label = c[0];

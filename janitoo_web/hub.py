@@ -41,6 +41,8 @@ class PageClient:
 
     def wants(self, event: Event) -> bool:
         t = event["t"]
+        if t == "broker":
+            return True
         if self.page == "network":
             return t in _NETWORK_EVENTS
         if self.page == "traffic":

@@ -229,7 +229,7 @@ class NetView:
             for genre, uuids in genres.items():
                 for by_index in uuids.values():
                     for value in by_index.values():
-                        self._merge_value(value, genre, wall)
+                        self._merge_value(value, genre, wall, described=True)
         for hadd in list(network.values):
             self._learn_role(hadd)
         return events
@@ -248,7 +248,7 @@ class NetView:
             self.tracker.set_period(hadd, period)
         return [{"t": "node", "new": not known, "row": self.node_row(hadd, now)}]
 
-    def _merge_value(self, value: ValueInfo, genre: Genre | int, wall: float) -> bool:
+    def _merge_value(self, value: ValueInfo, genre: Genre | int, wall: float, described: bool = False) -> bool:
         hadd = value.hadd
         if hadd is None or len(value.uuid) > MAX_UUID:
             self.ignored += 1
@@ -258,11 +258,16 @@ class NetView:
             if len(self.tracker) < self.max_nodes:
                 self.wanted.add(hadd.controller_hadd)
             return False
-        if self.map.get_value(hadd, value.uuid, value.index) is None:
+        old = self.map.get_value(hadd, value.uuid, value.index)
+        if old is None:
             if self._value_counts.get(hadd, 0) >= MAX_VALUES_PER_NODE:
                 self.ignored += 1
                 return False
             self._value_counts[hadd] = self._value_counts.get(hadd, 0) + 1
+        elif not described:
+            # Replies and publications flip is_readonly/is_writeonly to say which way they travel (the
+            # original's echo): whether a value can be written is what discovery said.
+            value = replace(value, is_readonly=old.is_readonly, is_writeonly=old.is_writeonly)
         if not self.map.merge_value(value, genre):
             return False
         if int(genre) == Genre.USER:
@@ -306,7 +311,8 @@ class NetView:
             for node in message.nodes:
                 events.extend(self._add_node(node, now))
             for value in message.values:
-                self._merge_value(value, message.genre if message.genre is not None else value.genre, wall)
+                self._merge_value(value, message.genre if message.genre is not None else value.genre, wall,
+                                  described=True)
         return events
 
     def _heartbeat(self, hadd: Hadd, state: str, now: float) -> list[Event]:

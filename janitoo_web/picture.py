@@ -51,15 +51,15 @@ def network_svg(rows: list[dict[str, Any]]) -> str:
             groups.setdefault(ctrl, []).append(row)
     names = sorted(set(groups) | set(controllers))
     if not names:
-        return '<svg class="picture" viewBox="0 0 300 60" role="img" aria-label="No node yet"><text x="150" y="35" text-anchor="middle">No node yet</text></svg>'
+        return '<svg xmlns="http://www.w3.org/2000/svg" class="picture" viewBox="0 0 300 60" role="img" aria-label="No node yet"><text x="150" y="35" text-anchor="middle">No node yet</text></svg>'
     rings = max((len(_ring_positions(len(groups.get(n, [])))) for n in names), default=0)
-    extent = 34 + 18 * _rings_needed(rings) + R_NODE + 8
+    extent = 34 + 18 * _rings_needed(rings) + R_NODE + 14
     cell = 2 * extent
     cols = max(1, min(len(names), math.ceil(math.sqrt(len(names) * 1.6))))
     rows_n = math.ceil(len(names) / cols)
     height = rows_n * (cell + 16)
     parts = [
-        f'<svg class="picture" viewBox="0 0 {cols * cell} {height}" width="{cols * cell * 2}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="picture" viewBox="0 0 {cols * cell} {height}" width="{cols * cell * 2}" role="img" '
         f'aria-label="{len(names)} controllers and their nodes, coloured by state">'
     ]
     for i, name in enumerate(names):
@@ -72,7 +72,7 @@ def network_svg(rows: list[dict[str, Any]]) -> str:
             parts.append(_node(row, cx + dx, cy + dy, R_NODE, len(groups[name]) <= RING))
         ctrl_row = controllers.get(name) or {"hadd": f"{name}/0000", "name": "", "state": "UNKNOWN"}
         parts.append(_node(ctrl_row, cx, cy, R_CONTROLLER))
-        parts.append(f'<text x="{cx}" y="{cy + extent + 6}" text-anchor="middle" class="pic-label">{escape(name)}</text>')
+        parts.append(f'<text x="{cx}" y="{cy + extent + 8}" text-anchor="middle" class="pic-label">{escape(name)}</text>')
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)

@@ -67,6 +67,7 @@
         try { events = JSON.parse(m.data); } catch (e) { return; }
         if (!Array.isArray(events)) return;
         events.forEach(function (e) { if (e && e.t === 'broker') link(!!e.up); });
+        if (!ws.seen) { ws.seen = true; link(true); }
         onEvents(events);
       };
       ws.onclose = function () {
@@ -93,7 +94,7 @@
       return !text || tr.textContent.toLowerCase().indexOf(text) >= 0;
     }
     function circle(hadd) {
-      return $$('.pic-node').filter(function (a) { return a.dataset.hadd === hadd; }).map(function (a) { return a.querySelector('circle'); });
+      return $$('.pic-node').filter(function (a) { return a.getAttribute('data-hadd') === hadd; }).map(function (a) { return a.querySelector('circle'); });
     }
     function filterAll() {
       var shown = 0;

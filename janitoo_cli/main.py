@@ -271,13 +271,26 @@ def codes(table: str) -> None:
 
 
 @cli.command(epilog=COMMON_EPILOG)
-@click.option("--bind", "web_bind", metavar="ADDRESS",
-              help="Address the web manager listens on [env JNT_WEB_BIND; default 127.0.0.1]. Any other "
-                   "than loopback needs --web-password.")
-@click.option("--web-port", "web_port", metavar="PORT", type=click.IntRange(0, 65535),
-              help="Port the web manager listens on [env JNT_WEB_PORT; default 8080; 0: any free port].")
-@click.option("--web-password", "web_password", metavar="SECRET",
-              help="Password of the web pages (login, session cookie) [env JNT_WEB_PASSWORD].")
+@click.option(
+    "--bind",
+    "web_bind",
+    metavar="ADDRESS",
+    help="Address the web manager listens on [env JNT_WEB_BIND; default 127.0.0.1]. Any other "
+    "than loopback needs --web-password.",
+)
+@click.option(
+    "--web-port",
+    "web_port",
+    metavar="PORT",
+    type=click.IntRange(0, 65535),
+    help="Port the web manager listens on [env JNT_WEB_PORT; default 8080; 0: any free port].",
+)
+@click.option(
+    "--web-password",
+    "web_password",
+    metavar="SECRET",
+    help="Password of the web pages (login, session cookie) [env JNT_WEB_PASSWORD].",
+)
 @click.option("--read-only", is_flag=True, help="Show the network, never write to it (no SET).")
 @leaf_options
 def web(web_bind: str | None, web_port: int | None, web_password: str | None, read_only: bool) -> None:
@@ -296,8 +309,9 @@ def web(web_bind: str | None, web_port: int | None, web_password: str | None, re
         from janitoo_web.app import WebConfig
         from janitoo_web.server import WebError, serve
     except ImportError as exc:
-        raise CliError(f"jnt web needs the web extra ({exc.name} is missing): pip install 'janitoo[web]'",
-                       EXIT_FAILED) from None
+        raise CliError(
+            f"jnt web needs the web extra ({exc.name} is missing): pip install 'janitoo[web]'", EXIT_FAILED
+        ) from None
     settings = get_settings(web_bind=web_bind, web_port=web_port, web_password=web_password)
     config = WebConfig(
         client_factory=settings.client, bind=settings.web_bind, port=settings.web_port,

@@ -24,7 +24,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .bridge import Bridge
 from .guard import COOKIE, SESSION_LIFETIME, Guard, Session, is_loopback, same_origin
 from .hub import Hub
-from .netview import HISTORY, NUMERIC_TYPES, NetView, is_numeric, shown, value_key
+from .netview import HISTORY, NUMERIC_TYPES, NetView, shown, value_key
 from .picture import network_svg
 from .validate import Invalid, checked_data, input_kind, is_writable, list_items, parse_hadd, parse_set
 from .wire import Genre, JanitooClient, RequestRefused, RequestTimeout, ValueType
@@ -120,7 +120,9 @@ def build_app(config: WebConfig, bridge: Bridge | None = None) -> Starlette:
         return guard.read(conn.cookies.get(COOKIE))
 
     def set_cookie(response: Response, cookie: str) -> None:
-        response.set_cookie(COOKIE, cookie, max_age=SESSION_LIFETIME, httponly=True, samesite="strict", path="/")
+        response.set_cookie(
+            COOKIE, cookie, max_age=SESSION_LIFETIME, httponly=True, samesite="strict", path="/"
+        )
 
     def page(request: Request, template: str, **context: Any) -> Response:
         session = session_of(request)
@@ -192,12 +194,16 @@ def build_app(config: WebConfig, bridge: Bridge | None = None) -> Starlette:
         if not guard.allowed(session):
             return JSONResponse({"ok": False, "error": "login required"}, 401)
         if not guard.csrf_ok(session, request.headers.get("x-csrf-token")):
-            return JSONResponse({"ok": False, "error": "refused: missing or wrong CSRF token (reload the page)"}, 403)
+            return JSONResponse(
+                {"ok": False, "error": "refused: missing or wrong CSRF token (reload the page)"}, 403
+            )
         if config.read_only:
             return JSONResponse({"ok": False, "error": "refused: the web manager runs read-only"}, 403)
         body = await _body(request)
         if body is None:
-            return JSONResponse({"ok": False, "error": f"the request must be JSON of at most {MAX_BODY} bytes"}, 400)
+            return JSONResponse(
+                {"ok": False, "error": f"the request must be JSON of at most {MAX_BODY} bytes"}, 400
+            )
         try:
             req = parse_set(body)
             value = view.map.get_value(req.hadd, req.uuid, req.index)
@@ -239,8 +245,10 @@ def build_app(config: WebConfig, bridge: Bridge | None = None) -> Starlette:
             return Response("refused: not sent by this site's login page", 403, media_type="text/plain")
         raw = await _raw_body(request)
         form = parse_qs(raw.decode("utf-8", errors="replace")) if raw is not None else {}
-        if not guard.csrf_ok(session, (form.get("csrf") or [None])[0]):
-            return Response("refused: missing or wrong CSRF token (reload the page)", 403, media_type="text/plain")
+        if not guard.csrf_ok(session, _field(form, "csrf")):
+            return Response(
+                "refused: missing or wrong CSRF token (reload the page)", 403, media_type="text/plain"
+            )
         ok = guard.check_password((form.get("password") or [""])[0]) if guard.login_required else True
         if not ok:
             error = "Too many attempts: wait a minute." if ok is None else "Wrong password."
@@ -259,7 +267,7 @@ def build_app(config: WebConfig, bridge: Bridge | None = None) -> Starlette:
             return Response("refused: not sent by this site's pages", 403, media_type="text/plain")
         raw = await _raw_body(request)
         form = parse_qs(raw.decode("utf-8", errors="replace")) if raw is not None else {}
-        if not guard.csrf_ok(session, (form.get("csrf") or [None])[0]):
+        if not guard.csrf_ok(session, _field(form, "csrf")):
             return Response("refused: missing or wrong CSRF token", 403, media_type="text/plain")
         response = RedirectResponse("/login" if guard.login_required else "/", 303)
         response.delete_cookie(COOKIE, path="/")
@@ -345,6 +353,11 @@ def _type_label(code: int) -> str:
         return ValueType(code).name.lower()
     except ValueError:
         return str(code)
+
+
+def _field(form: dict[str, list[str]], name: str) -> str | None:
+    values = form.get(name)
+    return values[0] if values else None
 
 
 async def _raw_body(request: Request) -> bytes | None:

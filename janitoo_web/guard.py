@@ -75,7 +75,9 @@ class Guard:
         return self._sign(f"csrf:{session.sid}")
 
     def csrf_ok(self, session: Session | None, token: str | None) -> bool:
-        return session is not None and token is not None and hmac.compare_digest(token, self.csrf_token(session))
+        return (
+            session is not None and token is not None and hmac.compare_digest(token, self.csrf_token(session))
+        )
 
     def allowed(self, session: Session | None) -> bool:
         """May this session read pages (and, with a CSRF token, write)?"""

@@ -83,7 +83,11 @@ def value_key(genre: int, uuid: str, index: int) -> str:
 
 
 def is_numeric(value: ValueInfo) -> bool:
-    return value.type in NUMERIC_TYPES and isinstance(value.data, int | float) and not isinstance(value.data, bool)
+    return (
+        value.type in NUMERIC_TYPES
+        and isinstance(value.data, int | float)
+        and not isinstance(value.data, bool)
+    )
 
 
 class History:
@@ -105,7 +109,10 @@ class History:
 
     def points(self) -> list[list[float]]:
         start = (self._next - self._len) % HISTORY
-        return [[round(self._t[(start + i) % HISTORY], 3), self._v[(start + i) % HISTORY]] for i in range(self._len)]
+        return [
+            [round(self._t[(start + i) % HISTORY], 3), self._v[(start + i) % HISTORY]]
+            for i in range(self._len)
+        ]
 
     def __len__(self) -> int:
         return self._len
@@ -248,7 +255,9 @@ class NetView:
             self.tracker.set_period(hadd, period)
         return [{"t": "node", "new": not known, "row": self.node_row(hadd, now)}]
 
-    def _merge_value(self, value: ValueInfo, genre: Genre | int, wall: float, described: bool = False) -> bool:
+    def _merge_value(
+        self, value: ValueInfo, genre: Genre | int, wall: float, described: bool = False
+    ) -> bool:
         hadd = value.hadd
         if hadd is None or len(value.uuid) > MAX_UUID:
             self.ignored += 1
@@ -299,7 +308,9 @@ class NetView:
             events.extend(self._heartbeat(message.hadd, message.state, now))
         elif isinstance(message, HeartbeatDispatch):
             if message.whole_controller:
-                events.extend(self._changes(self.tracker.observe_controller(message.add_ctrl, message.state, now), now))
+                events.extend(
+                    self._changes(self.tracker.observe_controller(message.add_ctrl, message.state, now), now)
+                )
             elif self.knows(message.hadd):
                 events.extend(self._changes(self.tracker.observe(message.hadd, message.state, now), now))
         elif isinstance(message, ResolvHeartbeat):
@@ -311,8 +322,9 @@ class NetView:
             for node in message.nodes:
                 events.extend(self._add_node(node, now))
             for value in message.values:
-                self._merge_value(value, message.genre if message.genre is not None else value.genre, wall,
-                                  described=True)
+                self._merge_value(
+                    value, message.genre if message.genre is not None else value.genre, wall, described=True
+                )
         return events
 
     def _heartbeat(self, hadd: Hadd, state: str, now: float) -> list[Event]:
@@ -338,9 +350,15 @@ class NetView:
         if old is None and len(self.primaries) >= 64:
             self.ignored += 1
             return []
-        info = PrimaryInfo(message.hadd, message.state, message.extra.get("epoch"), message.extra.get("priority"), now)
+        info = PrimaryInfo(
+            message.hadd, message.state, message.extra.get("epoch"), message.extra.get("priority"), now
+        )
         self.primaries[message.hadd] = info
-        if old is not None and (old.state, old.epoch, old.priority) == (info.state, info.epoch, info.priority):
+        if old is not None and (old.state, old.epoch, old.priority) == (
+            info.state,
+            info.epoch,
+            info.priority,
+        ):
             return []
         return [{"t": "roles", "rows": self.role_rows(now)}]
 
@@ -368,7 +386,12 @@ class NetView:
             return []
         if genre == Genre.CONFIG and value.uuid in ("name", "location") and isinstance(value.data, str):
             if getattr(node, value.uuid) != value.data:
-                self.map.nodes[hadd] = replace(node, **{value.uuid: value.data})
+                changed = (
+                    replace(node, name=value.data)
+                    if value.uuid == "name"
+                    else replace(node, location=value.data)
+                )
+                self.map.nodes[hadd] = changed
                 return [{"t": "node", "new": False, "row": self.node_row(hadd, now)}]
         elif genre == Genre.SYSTEM and value.uuid == "heartbeat" and is_numeric(value) and value.data > 0:
             self.tracker.set_period(hadd, float(value.data))
@@ -384,7 +407,13 @@ class NetView:
 
     def _describe(self, m: Message | None, topic: str, wall: float, error: str | None) -> Event:
         kind, hadd, text = _describe(m, error)
-        return {"at": round(wall, 3), "kind": kind, "hadd": hadd, "topic": cut(topic, 120), "text": cut(text, 240)}
+        return {
+            "at": round(wall, 3),
+            "kind": kind,
+            "hadd": hadd,
+            "topic": cut(topic, 120),
+            "text": cut(text, 240),
+        }
 
 
 def _h(h: Hadd | None) -> str:
@@ -414,7 +443,11 @@ def _describe(m: Message | None, error: str | None) -> tuple[str, str, str]:
     if isinstance(m, ValueRequest):
         verb = "SET" if m.is_set else "GET"
         data = f" = {shown(m.data, 80)}" if m.is_set else ""
-        return "request", str(m.hadd), f"{verb} {_genre_word(m.genre)} {m.uuid}[{m.index or 0}]{data} from {_h(m.reply_hadd)}"
+        return (
+            "request",
+            str(m.hadd),
+            f"{verb} {_genre_word(m.genre)} {m.uuid}[{m.index or 0}]{data} from {_h(m.reply_hadd)}",
+        )
     if isinstance(m, DiscoveryReply):
         return "reply", _h(m.topic_hadd), f"{m.kind}: {len(m.nodes)} nodes, {len(m.values)} values"
     if isinstance(m, ValueReply):
@@ -425,7 +458,7 @@ def _describe(m: Message | None, error: str | None) -> tuple[str, str, str]:
         v = m.value
         units = f" {shown(v.units, 20)}" if v.units else ""
         more = f" (+{len(m.values) - 1} indexes)" if len(m.values) > 1 else ""
-        return "value", str(m.hadd), f"{m.genre.topic_word} {m.uuid} = {shown(v.data, 80)}{units}{more}"
+        return "value", str(m.hadd), f"{_genre_word(m.genre)} {m.uuid} = {shown(v.data, 80)}{units}{more}"
     if isinstance(m, LeaseMessage):
         return "resolv", "-", f"lease {cut(m.action, 40)}"
     return "other", "-", type(m).__name__

@@ -25,12 +25,25 @@ def _ring_positions(count: int) -> list[tuple[float, float]]:
     return out
 
 
-def _node(row: dict[str, Any], x: float, y: float, r: int, label: bool = False) -> str:
+def _node(
+    row: dict[str, Any],
+    x: float,
+    y: float,
+    r: int,
+    label: bool = False,
+    away: tuple[float, float] = (0.0, 1.0),
+) -> str:
     hadd = row["hadd"]
     state = row["state"]
     title = f"{hadd} {row['name']} ({state})"
-    text = (f'<text x="{x:.1f}" y="{y + r + 9:.1f}" text-anchor="middle" class="pic-num">{escape(hadd[5:])}</text>'
-            if label else "")
+    text = ""
+    if label:
+        # Outward from the controller, so the label sits clear of the node's link.
+        lx, ly = x + away[0] * (r + 9), y + away[1] * (r + 9) + 3
+        text = (
+            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="middle" class="pic-num">{escape(hadd[5:])}</text>'
+        )
+
     href = f"/node/{hadd}"
     return (
         f'<a href="{escape(href)}" class="pic-node" data-hadd="{escape(hadd)}">'
@@ -66,13 +79,22 @@ def network_svg(rows: list[dict[str, Any]]) -> str:
         cx = (i % cols) * cell + extent
         cy = (i // cols) * (cell + 16) + extent
         parts.append(f'<g class="pic-ctrl" data-ctrl="{escape(name)}">')
-        for (dx, dy) in _ring_positions(len(groups.get(name, []))):
-            parts.append(f'<line x1="{cx}" y1="{cy}" x2="{cx + dx:.1f}" y2="{cy + dy:.1f}" class="pic-link"/>')
-        for row, (dx, dy) in zip(groups.get(name, []), _ring_positions(len(groups.get(name, []))), strict=True):
-            parts.append(_node(row, cx + dx, cy + dy, R_NODE, len(groups[name]) <= RING))
+        for dx, dy in _ring_positions(len(groups.get(name, []))):
+            parts.append(
+                f'<line x1="{cx}" y1="{cy}" x2="{cx + dx:.1f}" y2="{cy + dy:.1f}" class="pic-link"/>'
+            )
+        for row, (dx, dy) in zip(
+            groups.get(name, []), _ring_positions(len(groups.get(name, []))), strict=True
+        ):
+            norm = math.hypot(dx, dy) or 1.0
+            parts.append(
+                _node(row, cx + dx, cy + dy, R_NODE, len(groups[name]) <= RING, (dx / norm, dy / norm))
+            )
         ctrl_row = controllers.get(name) or {"hadd": f"{name}/0000", "name": "", "state": "UNKNOWN"}
         parts.append(_node(ctrl_row, cx, cy, R_CONTROLLER))
-        parts.append(f'<text x="{cx}" y="{cy + extent + 8}" text-anchor="middle" class="pic-label">{escape(name)}</text>')
+        parts.append(
+            f'<text x="{cx}" y="{cy + extent + 8}" text-anchor="middle" class="pic-label">{escape(name)}</text>'
+        )
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)

@@ -11,7 +11,7 @@ from .netview import NUMERIC_TYPES
 from .wire import Genre, Hadd, ValueInfo, ValueType
 
 MAX_TEXT = 1024  # characters of a text value a page may send
-_HADD_RE = re.compile(r"^(\d{4})/(\d{4})$")
+_HADD_RE = re.compile(r"[0-9]{4}/[0-9]{4}")  # ASCII digits only: \d also matches "٠٢٢٥"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INT_RANGES = {ValueType.BYTE: (0, 255), ValueType.SHORT: (-32768, 32767)}
 _TRUE = {"true", "on", "1", "yes"}
@@ -24,7 +24,7 @@ class Invalid(ValueError):
 
 def parse_hadd(text: Any) -> Hadd:
     """A hadd written `CCCC/NNNN` (exactly four digits each)."""
-    if not isinstance(text, str) or not _HADD_RE.match(text):
+    if not isinstance(text, str) or not _HADD_RE.fullmatch(text):
         raise Invalid("a hadd is written CCCC/NNNN, four digits each")
     return Hadd(int(text[:4]), int(text[5:]))
 
@@ -66,20 +66,24 @@ def _number(value: ValueInfo, data: Any, integer: bool) -> int | float:
         else:
             raise ValueError
     except (ValueError, OverflowError):
-        raise Invalid(f"{value.uuid} takes {'an integer' if integer else 'a number'}, not {str(data)[:40]!r}") from None
+        raise Invalid(
+            f"{value.uuid} takes {'an integer' if integer else 'a number'}, not {str(data)[:40]!r}"
+        ) from None
     if not math.isfinite(number):
         raise Invalid(f"{value.uuid} takes a finite number")
     if integer:
         if number != int(number):
             raise Invalid(f"{value.uuid} takes an integer, not {number}")
         number = int(number)
-    low, high = _INT_RANGES.get(ValueType(value.type), (None, None)) if value.type in _INT_RANGES else (None, None)
-    for bound, word in ((value.min, "minimum"), (low, "minimum")):
-        if _is_num(bound) and number < bound:
-            raise Invalid(f"{value.uuid}: {number} is below the {word} {bound}")
-    for bound, word in ((value.max, "maximum"), (high, "maximum")):
-        if _is_num(bound) and number > bound:
-            raise Invalid(f"{value.uuid}: {number} is above the {word} {bound}")
+    low, high = (
+        _INT_RANGES.get(ValueType(value.type), (None, None)) if value.type in _INT_RANGES else (None, None)
+    )
+    for bound in (value.min, low):
+        if _is_num(bound) and number < bound:  # type: ignore[operator]
+            raise Invalid(f"{value.uuid}: {number} is below the minimum {bound}")
+    for bound in (value.max, high):
+        if _is_num(bound) and number > bound:  # type: ignore[operator]
+            raise Invalid(f"{value.uuid}: {number} is above the maximum {bound}")
     return number
 
 

@@ -92,6 +92,7 @@ def try_commands(port: int) -> list[str]:
     """The `jnt` commands the demo suggests."""
     p = f"--port {port}"
     return [
+        f"jnt web {p}",
         f"jnt query network {p}",
         f"jnt query node --hadd 0225/0000 --vuuid request_info_users {p}",
         f"jnt query node --hadd 0225/0000 --vuuid request_info_configs {p}",
@@ -154,6 +155,7 @@ class Demo:
         kind = "mosquitto" if isinstance(self.broker, MosquittoBroker) else "amqtt (embedded)"
         lines = [
             "Janitoo demo: the HelloWorld V3 appliance (tutorial3) on simulated hardware",
+            f"  web        jnt web --port {self.port}    then open http://127.0.0.1:8080/ (the web manager)",
             f"  broker     {kind} on 127.0.0.1:{self.port}",
             "  nodes      0225/0000 controller, 0001 DHT, 0002 DS18B20, 0003 CPU, 0004 LED",
             f"  config     {self.files.conf}",

@@ -277,6 +277,9 @@ def test_the_demo_runs_and_stops(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert f"broker     mosquitto on 127.0.0.1:{port}" in proc.stdout
+    assert proc.stdout.splitlines()[1] == (
+        f"  web        jnt web --port {port}    then open http://127.0.0.1:8080/ (the web manager)"
+    )
     assert f"  jnt query network --port {port}" in proc.stdout
     assert (f"  jnt query value --hadd 0225/0000 --uuid tutorial3_transition --genre basic --cmdclass 4272 "
             f"--set wakeup --port {port}") in proc.stdout  # fmt: skip

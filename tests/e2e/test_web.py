@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from janitoo_node.apps.demo import prepare_config
 from janitoo_node.broker import MosquittoBroker, free_port
-from janitoo_protocol import HeartbeatDispatch, Heartbeat
+from janitoo_protocol import Heartbeat, HeartbeatDispatch
 from janitoo_protocol.transport import JanitooClient, Subscription
 from tests.helpers import NodeProcess, fake_conf
 
@@ -258,7 +258,9 @@ def test_the_ambiance_sensor_has_a_live_chart(stack: Stack, page: Page) -> None:
 def test_a_new_node_appears_live_with_its_hostile_name_as_text_then_dies(stack: Stack, page: Page) -> None:
     page.goto(stack.web.url + "/")
     expect(_row(page, CONTROLLER)).to_be_visible()
-    conf = fake_conf(stack.tmp / "hostile.conf", stack.broker.port, controller=1118, prefix=PREFIX, heartbeat=2)
+    conf = fake_conf(
+        stack.tmp / "hostile.conf", stack.broker.port, controller=1118, prefix=PREFIX, heartbeat=2
+    )
     text = conf.read_text().replace("name = Fake component 1", f"name = {HOSTILE}")
     conf.write_text(text.replace("name = Fake controller", "name = </title></svg><b>bold</b>"))
     node = NodeProcess(conf).start()
@@ -282,9 +284,13 @@ def test_a_new_node_appears_live_with_its_hostile_name_as_text_then_dies(stack: 
         # Killed: the broker publishes its last will (controller OFFLINE) and the page follows within 2 s.
         node.send(signal.SIGKILL)
         said = _wait_heartbeat(stack.beats, "1118/0000", "OFFLINE", 10)
-        expect(_row(page, "1118/0002").locator(".badge")).to_have_text(re.compile("OFFLINE|FAILED"), timeout=2000)
+        expect(_row(page, "1118/0002").locator(".badge")).to_have_text(
+            re.compile("OFFLINE|FAILED"), timeout=2000
+        )
         assert time.monotonic() - said < 2.0
-        expect(page.locator('#picture a[data-hadd="1118/0002"] circle')).to_have_class(re.compile("st-(OFFLINE|FAILED)"))
+        expect(page.locator('#picture a[data-hadd="1118/0002"] circle')).to_have_class(
+            re.compile("st-(OFFLINE|FAILED)")
+        )
         # Back, then a clean stop: OFFLINE heartbeats, shown within 2 s.
         node.stop(signal.SIGKILL)
         node = NodeProcess(conf).start()
@@ -368,15 +374,27 @@ def test_writes_need_same_origin_and_the_csrf_token(stack: Stack, page: Page) ->
     status, answer = _post(url, b"{" * 10000, ok)
     assert status == 400
     # A page on another site cannot open our WebSocket either.
-    assert page.evaluate("""url => new Promise(done => {
+    assert (
+        page.evaluate(
+            """url => new Promise(done => {
         const ws = new WebSocket(url); ws.onopen = () => done('open'); ws.onclose = () => done('closed');
-    })""", stack.web.url.replace("http", "ws") + "/ws?page=network") == "open"
+    })""",
+            stack.web.url.replace("http", "ws") + "/ws?page=network",
+        )
+        == "open"
+    )
     other = stack.browser.new_page()
     try:
         other.goto("about:blank")
-        assert other.evaluate("""url => new Promise(done => {
+        assert (
+            other.evaluate(
+                """url => new Promise(done => {
             const ws = new WebSocket(url); ws.onopen = () => done('open'); ws.onclose = () => done('closed');
-        })""", stack.web.url.replace("http", "ws") + "/ws?page=network") == "closed"
+        })""",
+                stack.web.url.replace("http", "ws") + "/ws?page=network",
+            )
+            == "closed"
+        )
     finally:
         other.close()
     # A DNS-rebinding name for our loopback address is not served.
@@ -406,9 +424,12 @@ def test_read_only_and_password(stack: Stack) -> None:
         expect(_value(pg, "1:blink:0")).to_be_visible()
         expect(pg.locator("form.set")).to_have_count(0)
         token = pg.locator("meta[name=csrf-token]").get_attribute("content") or ""
-        answer = pg.evaluate("""token => fetch('/api/set', {method: 'POST', headers: {'Content-Type':
+        answer = pg.evaluate(
+            """token => fetch('/api/set', {method: 'POST', headers: {'Content-Type':
             'application/json', 'X-CSRF-Token': token}, body: JSON.stringify({hadd: '0225/0004', genre: 1,
-            uuid: 'blink', index: 0, data: 'off'})}).then(r => r.json())""", token)
+            uuid: 'blink', index: 0, data: 'off'})}).then(r => r.json())""",
+            token,
+        )
         assert answer == {"ok": False, "error": "refused: the web manager runs read-only"}
         context.close()
     finally:

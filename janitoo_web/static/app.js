@@ -93,19 +93,31 @@
       if (want && tr.dataset.state !== want) return false;
       return !text || tr.textContent.toLowerCase().indexOf(text) >= 0;
     }
-    function circle(hadd) {
-      return $$('.pic-node').filter(function (a) { return a.getAttribute('data-hadd') === hadd; }).map(function (a) { return a.querySelector('circle'); });
+    // The picture's circles by hadd, rebuilt when the picture is replaced (a look-up per row, not a scan).
+    var circles = {};
+    function indexCircles() {
+      circles = {};
+      $$('.pic-node').forEach(function (a) {
+        var h = a.getAttribute('data-hadd');
+        (circles[h] = circles[h] || []).push(a.querySelector('circle'));
+      });
+    }
+    indexCircles();
+    function circle(hadd) { return circles[hadd] || []; }
+    function applyFilter(tr) {
+      var ok = matches(tr);
+      tr.hidden = !ok;
+      circle(tr.dataset.hadd).forEach(function (c) { c.classList.toggle('dim', !ok); });
+    }
+    function summary() {
+      var all = Object.keys(rows), shown = 0;
+      all.forEach(function (h) { if (!rows[h].hidden) shown++; });
+      $('#no-match').hidden = shown > 0 || all.length === 0;
+      $('#count').textContent = all.length + ' nodes';
     }
     function filterAll() {
-      var shown = 0;
-      Object.keys(rows).forEach(function (h) {
-        var ok = matches(rows[h]);
-        rows[h].hidden = !ok;
-        if (ok) shown++;
-        circle(h).forEach(function (c) { c.classList.toggle('dim', !ok); });
-      });
-      $('#no-match').hidden = shown > 0 || Object.keys(rows).length === 0;
-      $('#count').textContent = Object.keys(rows).length + ' nodes';
+      Object.keys(rows).forEach(function (h) { applyFilter(rows[h]); });
+      summary();
     }
     q.addEventListener('input', filterAll);
     sf.addEventListener('change', filterAll);
@@ -143,6 +155,7 @@
             if (node && node.nodeName === 'svg') {
               var box = $('#picture');
               box.replaceChildren(document.importNode(node, true));
+              indexCircles();
               filterAll();
             }
           });
@@ -163,6 +176,7 @@
         var title = c.querySelector('title');
         if (title) title.textContent = row.hadd + ' ' + row.name + ' (' + s + ')';
       });
+      return tr;
     }
     function roles(list) {
       var body = $('#roles tbody');
@@ -186,11 +200,11 @@
     connect('page=network', function (events) {
       var changed = false;
       events.forEach(function (e) {
-        if (e.t === 'node' || e.t === 'state') { render(e.row); changed = true; }
+        if (e.t === 'node' || e.t === 'state') { applyFilter(render(e.row)); changed = true; }
         else if (e.t === 'seen' && rows[e.hadd]) setAge($('.age', rows[e.hadd]), e.age);
         else if (e.t === 'roles') roles(e.rows);
       });
-      if (changed) filterAll();
+      if (changed) summary();
     });
     filterAll();
   }

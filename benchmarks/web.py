@@ -155,6 +155,12 @@ def page_load(url: str, nodes: int, runs: int = 5) -> list[float]:
             page.goto(url + "/", wait_until="load")
             count = page.locator("#nodes tbody tr").count()
             times.append(1000 * (time.perf_counter() - t))
+            nav = page.evaluate(
+                "(() => { const n = performance.getEntriesByType('navigation')[0]; return [n.responseStart,"
+                " n.responseEnd, n.domInteractive, n.domContentLoadedEventEnd, n.loadEventEnd]; })()"
+            )
+            print("  load: first byte {:.0f} ms, last byte {:.0f}, interactive {:.0f}, DOMContentLoaded {:.0f}, "
+                  "load {:.0f}".format(*nav), file=sys.stderr)
             if count < nodes:
                 raise RuntimeError(f"the page showed {count}/{nodes} nodes")
         browser.close()

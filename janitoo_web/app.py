@@ -33,6 +33,7 @@ log = logging.getLogger("janitoo.web")
 
 HERE = Path(__file__).parent
 MAX_BODY = 8192  # bytes of a POST body
+INLINE_PICTURE = 200  # nodes drawn inside the network page; more are drawn once the page is shown
 GENRE_TITLES = {Genre.BASIC: "Basic", Genre.USER: "User", Genre.CONFIG: "Config", Genre.SYSTEM: "System",
                 Genre.COMMAND: "Commands"}  # fmt: skip
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -144,7 +145,9 @@ def build_app(config: WebConfig, bridge: Bridge | None = None) -> Starlette:
     async def network_page(request: Request) -> Response:
         now = time.monotonic()
         rows = view.node_rows(now)
-        return page(request, "network.html", rows=rows, roles=view.role_rows(now), svg=network_svg(rows))
+        # A big network's picture comes after the page (fetched by the script): the table is usable first.
+        svg = network_svg(rows) if len(rows) <= INLINE_PICTURE else ""
+        return page(request, "network.html", rows=rows, roles=view.role_rows(now), svg=svg)
 
     async def picture(request: Request) -> Response:
         if not guard.allowed(session_of(request)):

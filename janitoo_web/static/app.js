@@ -26,6 +26,7 @@
     a = Number(a);
     return a < 120 ? Math.floor(a) + ' s' : Math.floor(a / 60) + ' min';
   }
+  function setText(e, text) { if (e.textContent !== text) e.textContent = text; }
   function setBadge(span, s) {
     if (!span) return;
     span.className = 'badge st-' + state(s);
@@ -37,13 +38,13 @@
     if (!cell) return;
     cell.dataset.age = (age === null || age === undefined) ? '' : age;
     cell.dataset.base = String(performance.now());
-    cell.textContent = fmtAge(age);
+    setText(cell, fmtAge(age));
   }
   function tickAges() {
     var now = performance.now();
     $$('.age').forEach(function (c) {
       if (c.dataset.age === '' || c.dataset.age === undefined) return;
-      c.textContent = fmtAge(Number(c.dataset.age) + (now - Number(c.dataset.base || now)) / 1000);
+      setText(c, fmtAge(Number(c.dataset.age) + (now - Number(c.dataset.base || now)) / 1000));
     });
   }
   $$('.age').forEach(function (c) { c.dataset.base = String(performance.now()); });
@@ -90,6 +91,7 @@
     function matches(tr) {
       var text = (q.value || '').trim().toLowerCase();
       var want = sf.value;
+      if (!text && !want) return true;
       if (want && tr.dataset.state !== want) return false;
       return !text || tr.textContent.toLowerCase().indexOf(text) >= 0;
     }
@@ -106,8 +108,10 @@
     function circle(hadd) { return circles[hadd] || []; }
     function applyFilter(tr) {
       var ok = matches(tr);
-      tr.hidden = !ok;
-      circle(tr.dataset.hadd).forEach(function (c) { c.classList.toggle('dim', !ok); });
+      if (tr.hidden === ok) {  // only what changes is written: a page of 1,000 nodes stays fast
+        tr.hidden = !ok;
+        circle(tr.dataset.hadd).forEach(function (c) { c.classList.toggle('dim', !ok); });
+      }
     }
     function summary() {
       var all = Object.keys(rows), shown = 0;
@@ -166,12 +170,14 @@
       if (!tr) { tr = newRow(row.hadd); refreshPicture(); }
       var s = state(row.state);
       tr.dataset.state = s;
-      $('.name', tr).textContent = row.name;
-      $('.location', tr).textContent = row.location;
-      $('.product', tr).textContent = row.product;
-      setBadge($('.badge', tr), s);
+      setText($('.name', tr), row.name);
+      setText($('.location', tr), row.location);
+      setText($('.product', tr), row.product);
+      var badge = $('.badge', tr);
+      if (badge.textContent !== s) setBadge(badge, s);
       if (row.age !== null && row.age !== undefined) setAge($('.age', tr), row.age);
       circle(row.hadd).forEach(function (c) {
+        if (c.getAttribute('class') === 'st-' + s) return;
         c.setAttribute('class', 'st-' + s);
         var title = c.querySelector('title');
         if (title) title.textContent = row.hadd + ' ' + row.name + ' (' + s + ')';
@@ -206,7 +212,8 @@
       });
       if (changed) summary();
     });
-    filterAll();
+    summary();
+    if ($('#picture').dataset.lazy) refreshPicture();
   }
 
   // ------------------------------------------------------------------------------------------ node

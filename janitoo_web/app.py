@@ -311,19 +311,19 @@ def build_app(config: WebConfig, bridge: Bridge | None = None) -> Starlette:
             return
         await ws.accept()
         sender = asyncio.create_task(hub.run_sender(client, first))
+        receiver = asyncio.create_task(_ignore_incoming(ws))
         try:
-            while not client.dropped:
-                # The pages send nothing but keep-alives; anything they send is read and ignored.
-                await ws.receive_text()
-        except (WebSocketDisconnect, RuntimeError, KeyError):
-            pass
+            # Ends when the page goes (receiver) or is dropped for not keeping up (sender).
+            await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             hub.remove(client)
             sender.cancel()
+            receiver.cancel()
             if client.dropped:
+                # 1013 "try again later": the page reconnects and starts from a fresh snapshot.
                 try:
-                    await ws.close(1013)
-                except RuntimeError:
+                    await asyncio.wait_for(ws.close(1013), 2.0)
+                except (TimeoutError, RuntimeError, WebSocketDisconnect):
                     pass
 
     routes = [
@@ -345,6 +345,15 @@ def build_app(config: WebConfig, bridge: Bridge | None = None) -> Starlette:
     app.state.hub = hub
     app.add_middleware(HostAndHeaders, loopback_only=is_loopback(config.bind))
     return app
+
+
+async def _ignore_incoming(ws: WebSocket) -> None:
+    """The pages send nothing but keep-alives: read (bounded by uvicorn's ws_max_size) and drop them."""
+    try:
+        while True:
+            await ws.receive_text()
+    except (WebSocketDisconnect, RuntimeError, KeyError):
+        return
 
 
 def _num(v: Any) -> bool:

@@ -104,9 +104,12 @@ class Bridge:
                 env = self._inbox.popleft()
             except IndexError:
                 break
-            message = env.message
-            error = env.error.reason if message is None and env.error is not None else None
-            events.extend(self.view.feed(message, env.topic, env.received_at, wall, error))
+            try:
+                message = env.message
+                error = env.error.reason if message is None and env.error is not None else None
+                events.extend(self.view.feed(message, env.topic, env.received_at, wall, error))
+            except Exception:  # noqa: BLE001 - one bad message must not stop the pages' updates
+                log.exception("message on %.120s not taken into the view", env.topic)
         else:
             if self._inbox and not self._scheduled:
                 self._scheduled = True

@@ -40,14 +40,15 @@
     cell.dataset.base = String(performance.now());
     setText(cell, fmtAge(age));
   }
+  // Ages rendered by the server count from the page's start (nothing is written to 1,000 cells at load).
+  var pageStart = performance.now();
   function tickAges() {
     var now = performance.now();
     $$('.age').forEach(function (c) {
       if (c.dataset.age === '' || c.dataset.age === undefined) return;
-      setText(c, fmtAge(Number(c.dataset.age) + (now - Number(c.dataset.base || now)) / 1000));
+      setText(c, fmtAge(Number(c.dataset.age) + (now - Number(c.dataset.base || pageStart)) / 1000));
     });
   }
-  $$('.age').forEach(function (c) { c.dataset.base = String(performance.now()); });
   setInterval(tickAges, 1000);
 
   function link(up, text) {

@@ -33,6 +33,7 @@ FULL = [
     ("The same flood without the ceiling (baseline)", ["request_flood.py", "--no-ceiling"]),
     ("Hostile requests through the node (fuzzing)", ["fuzz_requests.py"]),
     ("Node memory under 10 MB requests", ["oversized_payloads.py"]),
+    ("Web manager: 1,000 nodes, ~500 values/s, 5 pages, 10 minutes (`jnt web`)", ["web.py"]),
 ]
 QUICK_ARGS = {
     "client.py": [],
@@ -42,6 +43,7 @@ QUICK_ARGS = {
     "failover.py": ["--runs", "2", "--hang-runs", "1"],
     "request_flood.py": ["--seconds", "4"],
     "fuzz_requests.py": ["--count", "20000"],
+    "web.py": ["--minutes", "1", "--warmup", "20", "--samples", "50"],
 }
 
 

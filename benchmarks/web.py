@@ -159,8 +159,11 @@ def page_load(url: str, nodes: int, runs: int = 5) -> list[float]:
                 "(() => { const n = performance.getEntriesByType('navigation')[0]; return [n.responseStart,"
                 " n.responseEnd, n.domInteractive, n.domContentLoadedEventEnd, n.loadEventEnd]; })()"
             )
-            print("  load: first byte {:.0f} ms, last byte {:.0f}, interactive {:.0f}, DOMContentLoaded {:.0f}, "
-                  "load {:.0f}".format(*nav), file=sys.stderr)
+            print(
+                "  load: first byte {:.0f} ms, last byte {:.0f}, interactive {:.0f}, DOMContentLoaded {:.0f}, "
+                "load {:.0f}".format(*nav),
+                file=sys.stderr,
+            )
             if count < nodes:
                 raise RuntimeError(f"the page showed {count}/{nodes} nodes")
         browser.close()
@@ -179,7 +182,10 @@ def main() -> None:
     total = args.controllers * (args.nodes + 1)
     poll = total / args.rate
     probe_hadd = "1000/0001"
-    with MosquittoBroker() as broker, Simulation(broker.port, args.controllers, args.nodes, 1, poll=poll) as sim:
+    with (
+        MosquittoBroker() as broker,
+        Simulation(broker.port, args.controllers, args.nodes, 1, poll=poll) as sim,
+    ):
         sim.wait_ready()
         web = Web(broker.port, Path(os.environ.get("TMPDIR", "/tmp")) / f"jnt-web-bench-{broker.port}.log")
         try:
@@ -204,14 +210,16 @@ def main() -> None:
     lat.sort()
     print(f"network: {total} nodes, 1 value each polled every {poll:g} s (~{args.rate:g} values/s), "
           f"{args.minutes:g} min, 5 pages")  # fmt: skip
-    print(f"| measure | value |\n|---|---|")
+    print("| measure | value |\n|---|---|")
     print(f"| web RSS after {args.warmup:g} s warm-up | {rss_warm:.1f} MB |")
     print(f"| web RSS at the end ({args.minutes:g} min) | {rss_end:.1f} MB (peak {peak:.1f} MB) |")
     print(f"| growth | {rss_end - rss_warm:+.1f} MB ({'under' if rss_end - rss_warm < 5 else 'OVER'} 5 MB) |")
     print(f"| events received by the 5 pages after warm-up | {received} ({received / max(span, 1):.0f}/s) |")
     if lat:
         p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
-        print(f"| publication -> node page, median / p95 ({len(lat)} probes) | {statistics.median(lat):.1f} ms / {p95:.1f} ms |")
+        print(
+            f"| publication -> node page, median / p95 ({len(lat)} probes) | {statistics.median(lat):.1f} ms / {p95:.1f} ms |"
+        )
     if load_ms:
         print(f"| network page with {total} nodes loaded in Chromium, median of {len(load_ms)} | "
               f"{statistics.median(load_ms):.0f} ms (min {min(load_ms):.0f}, max {max(load_ms):.0f}) |")  # fmt: skip

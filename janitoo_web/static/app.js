@@ -221,6 +221,7 @@
   function drawChart(svg) {
     var pts = svg._points || [];
     var line = svg.querySelector('polyline');
+    var note = svg.parentNode.querySelector('.chart-note');
     if (pts.length < 2) { line.setAttribute('points', ''); return; }
     var t0 = pts[0][0], t1 = pts[pts.length - 1][0];
     var lo = Infinity, hi = -Infinity;
@@ -232,7 +233,9 @@
       var y = h - pad - (p[1] - lo) / (hi - lo) * (h - 2 * pad);
       return x.toFixed(1) + ',' + y.toFixed(1);
     }).join(' '));
-    svg.setAttribute('aria-label', 'Recent history: ' + pts.length + ' readings from ' + lo.toFixed(2) + ' to ' + hi.toFixed(2));
+    var range = 'last ' + pts.length + ' readings: ' + lo.toFixed(2) + ' – ' + hi.toFixed(2);
+    svg.setAttribute('aria-label', range);
+    if (note) note.textContent = range;
   }
 
   function nodePage() {

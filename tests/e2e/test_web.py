@@ -247,6 +247,27 @@ def test_the_led_blink_mode_and_a_config_value_are_acknowledged(stack: Stack, pa
     expect(_row(page, LED).locator(".location")).to_have_text("Kitchen shelf")
 
 
+def test_the_pages_work_with_the_keyboard(stack: Stack, page: Page) -> None:
+    page.goto(stack.web.url + "/")
+    page.keyboard.press("Tab")
+    expect(page.locator("a.skip")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.locator("#q").focus()
+    page.keyboard.type("0225/0004")
+    page.keyboard.press("Tab")  # the state filter
+    page.keyboard.press("Tab")  # the first visible node's link
+    expect(page.locator('#nodes a[href="/node/0225/0004"]')).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{stack.web.url}/node/{LED}")
+    switch = _value(page, "1:switch:0").locator("select")
+    switch.focus()
+    page.keyboard.press("ArrowUp")  # off -> on
+    page.keyboard.press("Tab")
+    expect(_value(page, "1:switch:0").get_by_role("button", name="Set")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(_value(page, "1:switch:0").locator("output.result")).to_have_text("acknowledged: on")
+
+
 def test_the_ambiance_sensor_has_a_live_chart(stack: Stack, page: Page) -> None:
     page.goto(f"{stack.web.url}/node/0225/0001")
     card = _value(page, "2:temperature:0")
@@ -446,3 +467,16 @@ def test_listening_off_loopback_needs_a_password(stack: Stack) -> None:
     assert proc.stderr.strip().splitlines() == [
         "jnt: error: listening on 0.0.0.0 (not loopback) needs a password: give --web-password or JNT_WEB_PASSWORD"
     ]
+
+
+def test_the_appliance_stopped_its_five_nodes_go_offline(stack: Stack, page: Page) -> None:
+    """Last of the module: it stops the appliance."""
+    page.goto(stack.web.url + "/")
+    for hadd in FIVE:
+        expect(_row(page, hadd).locator(".badge")).to_have_text("ONLINE")
+    stack.appliance.send(signal.SIGTERM)
+    said = _wait_heartbeat(stack.beats, LED, "OFFLINE", 15)
+    for hadd in FIVE:
+        expect(_row(page, hadd).locator(".badge")).to_have_text("OFFLINE", timeout=2000)
+    assert time.monotonic() - said < 2.0
+    _shoot(page, "network-offline")

@@ -187,8 +187,10 @@ def build_app(config: WebConfig, bridge: Bridge | None = None) -> Starlette:
         if not guard.allowed(session_of(request)):
             return JSONResponse({"error": "login required"}, 401)
         now = time.monotonic()
+        stats = {"pages": len(hub.clients), "dropped_pages": hub.dropped, "dropped_messages": bridge.dropped,
+                 "ignored_messages": view.ignored}  # fmt: skip
         return JSONResponse({"nodes": view.node_rows(now), "roles": view.role_rows(now),
-                             "connected": bridge.connected})  # fmt: skip
+                             "connected": bridge.connected, "stats": stats})  # fmt: skip
 
     async def api_set(request: Request) -> Response:
         session = session_of(request)

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from janitoo_node.apps.demo import prepare_config
 from janitoo_node.broker import MosquittoBroker, free_port
-from janitoo_protocol import Heartbeat, HeartbeatDispatch
+from janitoo_protocol import Genre, Hadd, Heartbeat, HeartbeatDispatch, ValueInfo, ValuePublication
 from janitoo_protocol.transport import JanitooClient, Subscription
 from tests.helpers import NodeProcess, fake_conf
 
@@ -467,6 +468,51 @@ def test_listening_off_loopback_needs_a_password(stack: Stack) -> None:
     assert proc.stderr.strip().splitlines() == [
         "jnt: error: listening on 0.0.0.0 (not loopback) needs a password: give --web-password or JNT_WEB_PASSWORD"
     ]
+
+
+def _stats(url: str, cookie: str) -> dict[str, Any]:
+    req = urllib.request.Request(url + "/api/network", headers={"Cookie": cookie})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())["stats"]  # type: ignore[no-any-return]
+
+
+def test_a_page_that_stops_reading_is_dropped_and_the_others_keep_up(stack: Stack, page: Page) -> None:
+    h = Hadd.parse(LED)
+
+    def flood(k: int) -> ValuePublication:
+        v = ValueInfo("flood", h, genre=2, type=8, cmd_class=49, data=f"{k:06d}" + "x" * 180)
+        return ValuePublication(Genre.USER, h, "flood", (v,))
+
+    stack.client.publish(flood(0))
+    page.goto(f"{stack.web.url}/node/{LED}")
+    expect(_value(page, "2:flood:0")).to_have_count(1)  # the value is known, and this page shows it
+    cookie = next(c for c in page.context.cookies() if c["name"] == "jnt_session")
+    jar = f"jnt_session={cookie['value']}"
+    host = stack.web.url.removeprefix("http://")
+    before = _stats(stack.web.url, jar)
+    # A page that opens its WebSocket and then never reads: a raw socket with a tiny receive buffer.
+    stalled = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.connect(("127.0.0.1", stack.web.port))
+    try:
+        stalled.sendall((f"GET /ws?page=node&hadd={LED} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+                         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                         f"Sec-WebSocket-Version: 13\r\nOrigin: http://{host}\r\nCookie: {jar}\r\n\r\n").encode())  # fmt: skip
+        assert stalled.recv(12) == b"HTTP/1.1 101"
+        assert _stats(stack.web.url, jar)["pages"] == before["pages"] + 1
+        last = 0
+        deadline = time.monotonic() + 60
+        while _stats(stack.web.url, jar)["dropped_pages"] == before["dropped_pages"]:
+            assert time.monotonic() < deadline, "the stalled page was never dropped"
+            for _ in range(2000):
+                last += 1
+                stack.client.publish(flood(last))
+        # The page that reads is still served, up to the last value.
+        expect(_value(page, "2:flood:0").locator(".current")).to_have_text(re.compile(f"^{last:06d}x"),
+                                                                            timeout=20000)  # fmt: skip
+        assert _stats(stack.web.url, jar)["pages"] == before["pages"]  # the stalled one is gone
+    finally:
+        stalled.close()
 
 
 def test_the_appliance_stopped_its_five_nodes_go_offline(stack: Stack, page: Page) -> None:

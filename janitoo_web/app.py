@@ -188,7 +188,8 @@ def build_app(config: WebConfig, bridge: Bridge | None = None) -> Starlette:
             return JSONResponse({"error": "login required"}, 401)
         now = time.monotonic()
         stats = {"pages": len(hub.clients), "dropped_pages": hub.dropped, "dropped_messages": bridge.dropped,
-                 "ignored_messages": view.ignored}  # fmt: skip
+                 "ignored_messages": view.ignored,
+                 "backlog": max((len(c.pending) for c in hub.clients), default=0)}  # fmt: skip
         return JSONResponse({"nodes": view.node_rows(now), "roles": view.role_rows(now),
                              "connected": bridge.connected, "stats": stats})  # fmt: skip
 

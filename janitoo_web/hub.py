@@ -1,7 +1,10 @@
 """The connected pages: each WebSocket client gets the events its page shows, batched, with a bounded backlog.
 
-A client that does not keep up (its backlog passes MAX_PENDING, or one send takes longer than SEND_TIMEOUT)
-is dropped, never buffered without bound: its page reconnects and starts again from a fresh snapshot.
+While a page is behind, its waiting events are coalesced: a newer state of a node or a newer value of a
+value replaces the older one still waiting (a page shows the present, it does not replay the past), and
+traffic lines beyond MAX_TRAFFIC_PENDING are only counted. A client that still does not keep up (its
+backlog passes MAX_PENDING, or one send takes longer than SEND_TIMEOUT) is dropped, never buffered without
+bound: its page reconnects and starts again from a fresh snapshot.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ log = logging.getLogger("janitoo.web")
 
 MAX_PENDING = 2000  # events waiting for one client
 MAX_TRAFFIC_PENDING = 200  # traffic lines waiting for one client; more are counted, not kept
-SEND_TIMEOUT = 10.0
+SEND_TIMEOUT = 5.0
 MAX_CLIENTS = 200
 
 Event = dict[str, Any]
@@ -33,11 +36,31 @@ class PageClient:
         self.send = send
         self.page = page
         self.hadd = hadd
-        self.pending: list[Event] = []
+        # Waiting events by coalescing key, in arrival order (a replaced event keeps its place).
+        self.pending: dict[Any, Event] = {}
+        self._seq = 0
         self.traffic_pending = 0
         self.skipped = 0  # traffic lines not sent because the page was behind
         self.ready = asyncio.Event()
         self.dropped = False
+
+    def queue(self, event: Event) -> None:
+        t = event["t"]
+        if t == "value":
+            key: Any = ("v", event["hadd"], event["key"])
+        elif t in ("node", "state"):
+            key = ("n", event["row"]["hadd"])
+            old = self.pending.get(key)
+            if old is not None and old.get("new"):
+                event = {**event, "new": True}  # still news to this page
+        elif t == "seen":
+            key = ("s", event["hadd"])
+        elif t in ("roles", "broker"):
+            key = (t,)
+        else:
+            self._seq += 1
+            key = ("#", self._seq)
+        self.pending[key] = event
 
     def wants(self, event: Event) -> bool:
         t = event["t"]
@@ -85,7 +108,7 @@ class Hub:
                         client.skipped += 1
                         continue
                     client.traffic_pending += 1
-                client.pending.append(event)
+                client.queue(event)
             if len(client.pending) > MAX_PENDING:
                 self._drop(client, "too far behind")
             elif client.pending:
@@ -94,7 +117,7 @@ class Hub:
     def _drop(self, client: PageClient, why: str) -> None:
         log.info("dropping a %s page: %s", client.page, why)
         client.dropped = True
-        client.pending = []
+        client.pending = {}
         self.dropped += 1
         self.clients.discard(client)
         client.ready.set()  # wakes its sender, which sees `dropped` and ends
@@ -108,7 +131,7 @@ class Hub:
                 client.ready.clear()
                 if client.dropped:
                     break
-                batch, client.pending = client.pending, []
+                batch, client.pending = list(client.pending.values()), {}
                 client.traffic_pending = 0
                 if client.skipped:
                     batch.append({"t": "skipped", "n": client.skipped})

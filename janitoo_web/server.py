@@ -45,7 +45,8 @@ async def run(config: WebConfig, started: Callable[[str], None] | None = None) -
         raise
     app = build_app(config, bridge)
     uv = uvicorn.Config(app, host=config.bind, port=config.port, log_level="warning", ws="websockets-sansio",
-                        ws_max_size=MAX_WS_MESSAGE, lifespan="off", server_header=False,
+                        ws_max_size=MAX_WS_MESSAGE, ws_ping_interval=10.0, ws_ping_timeout=10.0,
+                        lifespan="off", server_header=False,
                         proxy_headers=False)  # fmt: skip
     server = uvicorn.Server(uv)
     uv.load()

@@ -77,3 +77,24 @@ def test_the_picture_escapes_names_and_draws_every_node() -> None:
     assert "No node yet" in network_svg([])
     many = network_svg([_row(f"{c:04d}/{n:04d}") for c in range(100) for n in range(10)])
     assert many.count('class="pic-node"') == 1000
+
+
+def test_a_page_behind_gets_the_present_not_the_past() -> None:
+    async def scenario() -> list[dict[str, object]]:
+        hub = Hub()
+        client = hub.add(_never_sends, "node", "0225/0004")
+        assert client is not None
+        for k in range(5000):
+            hub.publish([{"t": "value", "hadd": "0225/0004", "key": "1:blink:0", "data": k}])
+        hub.publish([{"t": "node", "new": True, "row": _row("0225/0004", "Led")}])
+        hub.publish([{"t": "state", "row": _row("0225/0004", "Led", "OFFLINE")}])
+        assert not client.dropped
+        return list(client.pending.values())
+
+    pending = asyncio.run(scenario())
+    assert pending == [{"t": "value", "hadd": "0225/0004", "key": "1:blink:0", "data": 4999},
+                       {"t": "state", "new": True, "row": _row("0225/0004", "Led", "OFFLINE")}]  # fmt: skip
+
+
+async def _never_sends(text: str) -> None:
+    raise AssertionError("not sent in this test")

@@ -63,7 +63,7 @@ class PageClient:
         self.pending[key] = event
 
     def wants(self, event: Event) -> bool:
-        t = event["t"]
+        t: str = event["t"]
         if t == "broker":
             return True
         if self.page == "network":

@@ -11,8 +11,7 @@ from janitoo_protocol.errors import (
     RequestRefused,
     RequestTimeout,
 )
-from janitoo_protocol.liveness import FAILED, OFFLINE, ONLINE, STATES, UNKNOWN, LivenessTracker, StateChange
-from janitoo_protocol.messages import (
+from janitoo_protocol.events import (
     DiscoveryReply,
     DiscoveryRequest,
     Heartbeat,
@@ -24,6 +23,7 @@ from janitoo_protocol.messages import (
     ValueReply,
     ValueRequest,
 )
+from janitoo_protocol.liveness import FAILED, OFFLINE, ONLINE, STATES, UNKNOWN, LivenessTracker, StateChange
 from janitoo_protocol.model import NodeInfo, ValueInfo
 from janitoo_protocol.network import NetworkMap
 from janitoo_protocol.transport import Envelope, JanitooClient

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from janitoo_protocol import decode
 from janitoo_protocol.addressing import Hadd
-from janitoo_protocol.messages import Heartbeat, HeartbeatDispatch, ResolvHeartbeat, ValuePublication
+from janitoo_protocol.events import Heartbeat, HeartbeatDispatch, ResolvHeartbeat, ValuePublication
 from janitoo_protocol.model import NodeInfo, ValueInfo
 from janitoo_protocol.network import NetworkMap
 from janitoo_web.netview import HISTORY, MAX_TEXT, MAX_VALUES_PER_NODE, History, NetView, cut, shown

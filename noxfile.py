@@ -25,7 +25,14 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     session.run(
-        "mypy", "--strict", "janitoo_protocol", "janitoo_node", "janitoo_cli", "janitoo_ha", "examples"
+        "mypy",
+        "--strict",
+        "janitoo_protocol",
+        "janitoo_node",
+        "janitoo_cli",
+        "janitoo_ha",
+        "janitoo_web",
+        "examples",
     )
 
 

@@ -149,6 +149,7 @@ def test_no_module_builds_topics_by_hand_with_the_private_helper() -> None:
             "janitoo_node",
             "janitoo_cli",
             "janitoo_ha",
+            "janitoo_web",
             "examples",
             "benchmarks",
         )

@@ -66,7 +66,7 @@ def network_svg(rows: list[dict[str, Any]]) -> str:
     if not names:
         return '<svg xmlns="http://www.w3.org/2000/svg" class="picture" viewBox="0 0 300 60" role="img" aria-label="No node yet"><text x="150" y="35" text-anchor="middle">No node yet</text></svg>'
     rings = max((len(_ring_positions(len(groups.get(n, [])))) for n in names), default=0)
-    extent = 34 + 18 * _rings_needed(rings) + R_NODE + 14
+    extent = 34 + 18 * _rings_needed(rings) + R_NODE + 26
     cell = 2 * extent
     cols = max(1, min(len(names), math.ceil(math.sqrt(len(names) * 1.6))))
     rows_n = math.ceil(len(names) / cols)

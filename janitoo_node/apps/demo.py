@@ -89,18 +89,19 @@ def prepare_config(directory: Path, port: int, *, prefix: str = "", timer_delay:
 
 
 def try_commands(port: int) -> list[str]:
-    """The `jnt` commands the demo suggests."""
-    p = f"--port {port}"
+    """The `jnt` commands the demo suggests: JNT_PORT first, so none of them needs --port; genres and
+    command classes are found by asking the node."""
     return [
-        f"jnt web {p}",
-        f"jnt query network {p}",
-        f"jnt query node --hadd 0225/0000 --vuuid request_info_users {p}",
-        f"jnt query node --hadd 0225/0000 --vuuid request_info_configs {p}",
-        f"jnt spy {p}",
-        f"jnt query value --hadd 0225/0000 --uuid tutorial3_transition --genre basic --cmdclass 4272 --set wakeup {p}",
-        f"jnt query value --hadd 0225/0000 --uuid tutorial3_state --genre basic --cmdclass 49 {p}",
-        f"jnt query value --hadd 0225/0004 --uuid blink --genre basic --cmdclass 12803 {p}",
-        f"jnt query value --hadd 0225/0000 --uuid tutorial3_transition --genre basic --cmdclass 4272 --set sleep {p}",
+        f"export JNT_PORT={port}",
+        "jnt web",
+        "jnt query network",
+        "jnt query node --hadd 0225/0000 --vuuid request_info_users",
+        "jnt query node --hadd 0225/0000 --vuuid request_info_configs",
+        "jnt spy",
+        "jnt query value --hadd 0225/0000 --uuid tutorial3_transition --set wakeup",
+        "jnt query value --hadd 0225/0000 --uuid tutorial3_state --genre basic",
+        "jnt query value --hadd 0225/0004 --uuid blink",
+        "jnt query value --hadd 0225/0000 --uuid tutorial3_transition --set sleep",
     ]
 
 
@@ -155,7 +156,7 @@ class Demo:
         kind = "mosquitto" if isinstance(self.broker, MosquittoBroker) else "amqtt (embedded)"
         lines = [
             "Janitoo demo: the HelloWorld V3 appliance (tutorial3) on simulated hardware",
-            f"  web        jnt web --port {self.port}    then open http://127.0.0.1:8080/ (the web manager)",
+            f"  web        JNT_PORT={self.port} jnt web, then open http://127.0.0.1:8080/ (the web manager)",
             f"  broker     {kind} on 127.0.0.1:{self.port}",
             "  nodes      0225/0000 controller, 0001 DHT, 0002 DS18B20, 0003 CPU, 0004 LED",
             f"  config     {self.files.conf}",

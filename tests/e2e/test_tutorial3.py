@@ -278,11 +278,9 @@ def test_the_demo_runs_and_stops(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert f"broker     mosquitto on 127.0.0.1:{port}" in proc.stdout
     assert proc.stdout.splitlines()[1] == (
-        f"  web        jnt web --port {port}    then open http://127.0.0.1:8080/ (the web manager)"
+        f"  web        JNT_PORT={port} jnt web, then open http://127.0.0.1:8080/ (the web manager)"
     )
-    assert f"  jnt query network --port {port}" in proc.stdout
-    assert (f"  jnt query value --hadd 0225/0000 --uuid tutorial3_transition --genre basic --cmdclass 4272 "
-            f"--set wakeup --port {port}") in proc.stdout  # fmt: skip
+    assert f"  export JNT_PORT={port}\n  jnt web\n  jnt query network\n" in proc.stdout
     assert "state booting -> sleeping (sleep)" in proc.stdout
     assert "Traceback" not in proc.stderr
 
@@ -343,3 +341,18 @@ def test_every_query_value_help_example_answers_on_the_appliance(
     finally:
         appliance.client.set_value("0225/0001", "location", "config", location)
         appliance.trigger("sleep")
+
+
+def test_every_query_the_demo_suggests_answers(appliance: Appliance, jnt: Callable[..., Result]) -> None:
+    import shlex
+
+    from janitoo_node.apps.demo import try_commands
+
+    queries = [c for c in try_commands(appliance.port) if c.startswith("jnt query")]
+    assert len(queries) >= 6
+    state = appliance.client.get_value(CONTROLLER, "tutorial3_state", "basic", cmd_class=49).data
+    if state != "sleeping":  # the demo starts asleep; its suggestions wake it up, then put it to sleep
+        appliance.trigger("sleep")
+    for command in queries:  # the fixture adds this broker's --port and --prefix, as JNT_PORT would
+        result = jnt(*shlex.split(command)[1:])
+        assert result.exit_code == 0, (command, result.stderr)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from janitoo_protocol import Genre, Hadd, NodeInfo, ValueType
 from janitoo_protocol.codes import COMMAND_CONFIGURATION
 
+from .config import ConfigError
 from .validation import ValueRefused, check_poll_delay
 from .values import Value, ValueSpec
 
@@ -160,21 +161,20 @@ class Node:
                     value.config_value.store(text, i)
             raw_poll = cfg.get(self.section, f"{value.uuid}_poll_0")
             if raw_poll is not None and raw_poll.strip():
+                # What the file holds passes the checks a SET passes, or the node does not start: run and
+                # check-config refuse it alike, in one line naming the key (never a silent default).
                 try:
                     delay = float(raw_poll)
                     check_poll_delay(delay)
                 except (ValueError, ValueRefused) as exc:
-                    log.error("%s [%s] %s_poll_0: %s; keeping %s", cfg.path, self.section, value.uuid,
-                              exc, value.poll_delay)  # fmt: skip
-                else:
-                    value.poll_delay = delay
+                    raise ConfigError(cfg.path, str(exc), self.section, f"{value.uuid}_poll_0") from None
+                value.poll_delay = delay
             if value.persist:
                 for i, text in cfg.indexed(self.section, value.uuid):
                     try:
                         value.store(value.convert(text), i)
                     except ValueRefused as exc:
-                        log.error("%s [%s] %s_%d: %s; using the default", cfg.path, self.section,
-                                  value.uuid, i, exc)  # fmt: skip
+                        raise ConfigError(cfg.path, str(exc), self.section, f"{value.uuid}_{i}") from None
 
     # -- wire
 

@@ -167,8 +167,12 @@ def test_check_config_validates_the_network_section(tmp_path: Path) -> None:
         (("broker_port = 18883", "broker_port = abc"), "[system] broker_port: must be an integer, got 'abc'"),
         (("[fake]\n", "[fake]\nbackend = simulated\n"), "[fake] backend: must be one of auto, real, sim"),
         (("heartbeat_count = 3", "heartbeat_count = 3\nmax_payload = 0"), "[system] max_payload: must be"),
+        (
+            ("[fake__component1]\n", "[fake__component1]\ncounter_poll_0 = 0.5\n"),
+            "[fake__component1] counter_poll_0: poll delay 0.5 must be 0 (off) or between 1 and 86400 s",
+        ),
     ],
-    ids=["port", "backend", "ceiling"],
+    ids=["port", "backend", "ceiling", "stored-value"],
 )
 def test_check_config_refuses_what_run_refuses(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
     conf = tmp_path / "c.conf"

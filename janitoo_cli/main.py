@@ -22,7 +22,26 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
 
 class JntGroup(OneLineErrors, click.Group):
-    """The `jnt` group: one-line errors."""
+    """The `jnt` group: one-line errors, and mosquitto_sub's `-h HOST` (`-h` alone is still help)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, mosquitto_host_flag(args))
+
+
+def mosquitto_host_flag(args: list[str]) -> list[str]:
+    """`-h HOST` as mosquitto_sub writes it becomes `--host HOST`: `-h` followed by a value that is
+    neither an option nor a jnt command. `jnt -h`, `jnt spy -h` stay help."""
+    out = list(args)
+    for i, arg in enumerate(out[:-1]):
+        following = out[i + 1]
+        if arg == "-h" and not following.startswith("-") and following not in _COMMAND_WORDS:
+            out[i] = "--host"
+    return out
+
+
+# Words after which `-h` means help, not a host: every command and subcommand name.
+_COMMAND_WORDS = frozenset({"query", "network", "node", "value", "spy", "codes", "web", "bridge", "check",
+                            "homeassistant", "install-service", "genres", "types", "cmds", "caps"})  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- commands

@@ -309,7 +309,7 @@ def broker_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--host, --port, credentials, TLS, --prefix, --myhadd and --timeout."""
     opts = [
         click.option("--host", metavar="HOST", help="MQTT broker host [env JNT_HOST; default 127.0.0.1]."),
-        click.option("--port", metavar="PORT", type=click.IntRange(1, 65535),
+        click.option("--port", "-p", metavar="PORT", type=click.IntRange(1, 65535),
                      help="MQTT broker port [env JNT_PORT; default 1883]."),
         click.option("--username", "-u", metavar="USER", help="Broker user name [env JNT_USERNAME]."),
         click.option("--password", metavar="SECRET",

@@ -248,3 +248,12 @@ def test_ctrl_c_during_a_query_exits_130(
     result = jnt("query", "network", *fake_network.args)
     assert result.exit_code == 130
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_mosquitto_sub_habits_h_host_and_p_port(jnt: Jnt, refused_port: int) -> None:
+    result = jnt("query", "network", "-h", "127.0.0.1", "-p", str(refused_port))
+    assert result.exit_code == 3
+    assert f"MQTT broker 127.0.0.1:{refused_port}: connection refused" in one_error_line(result)
+    for args in (["-h"], ["spy", "-h"], ["query", "-h"]):  # -h alone is still help
+        result = jnt(*args)
+        assert result.exit_code == 0 and result.stdout.startswith("Usage:"), args

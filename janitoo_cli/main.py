@@ -329,7 +329,8 @@ def web(web_bind: str | None, web_port: int | None, web_password: str | None, re
         from janitoo_web.server import WebError, serve
     except ImportError as exc:
         raise CliError(
-            f"jnt web needs the web extra ({exc.name} is missing): python3 -m pip install -e '.[web]' in a clone", EXIT_FAILED
+            f"jnt web needs the web extra ({exc.name} is missing): python3 -m pip install -e '.[web]' in a clone",
+            EXIT_FAILED,
         ) from None
     settings = get_settings(web_bind=web_bind, web_port=web_port, web_password=web_password)
     config = WebConfig(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from janitoo_protocol import Hadd
+from janitoo_protocol.retained import RetainedTopics
 from janitoo_protocol.topics import Topics
 
 from .brokerconf import broker_keys
@@ -85,20 +86,28 @@ def node_rules(prefix: str, controllers: Iterable[int]) -> list[Rule]:
     - its last will `{"add_ctrl": <ctrl>, "add_node": -1, "state": "OFFLINE"}` on `/dhcp/heartbeat/`
       (mosquitto checks a will against the acl at CONNECT: without this rule the node is refused);
     - replies to whoever asked: `/nodes/<reply_hadd>/reply` and `/broadcast/reply/<reply_hadd>`;
-    - requests it hears: `/broadcast/request` and `/nodes/<ctrl>/+/request`.
+    - requests it hears: `/broadcast/request` and `/nodes/<ctrl>/+/request`;
+    - the retained-state extension (janitoo_protocol/retained.py): its controllers' status (the retained
+      will included) and nodes, read back at start up to its own sync marker.
     """
     t = Topics(prefix)
+    r = RetainedTopics(prefix)
     rules = [
         Rule(WRITE, t.heartbeat_dispatch()),
         Rule(WRITE, t.node_replies()),
         Rule(WRITE, t.broadcast_replies()),
         Rule(READ, t.broadcast_request()),
+        Rule(WRITE, r.sync("+")),
+        Rule(READ, r.sync("+")),
     ]
     for ctrl in sorted(set(controllers)):
         rules += [
             Rule(WRITE, t.controller_heartbeats(ctrl)),
             Rule(WRITE, t.controller_values(ctrl)),
             Rule(READ, t.node_requests(ctrl)),
+            Rule(WRITE, r.status(ctrl)),
+            Rule(WRITE, r.controller_nodes(ctrl)),
+            Rule(READ, r.controller_nodes(ctrl)),
         ]
     return rules
 
@@ -126,6 +135,7 @@ def operator_rules(prefix: str) -> list[Rule]:
         Rule(READ, t.everything()),
         Rule(WRITE, t.broadcast_request()),
         Rule(WRITE, t.node_requests()),
+        Rule(WRITE, RetainedTopics(prefix).sync("+")),  # the end marker of a retained-state reading
     ]
 
 

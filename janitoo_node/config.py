@@ -37,6 +37,7 @@ SYSTEM_DEFAULTS: dict[str, str] = {
     "heartbeat_count": "3",
     "heartbeat_dead": "604800",
     "slow_start": "0.2",
+    "retained_state": "true",
 }
 
 

@@ -26,6 +26,7 @@ from janitoo_protocol.events import CORRELATION_KEY, ERROR_KEY, REQUEST_GENRES, 
 from .bus import Bus, Component, ComponentFactory
 from .config import ConfigError, JanitooConfig
 from .node import Node
+from .retainedstate import RetainedState
 from .scheduler import Timer
 from .validation import ValueRefused, check_poll_delay, line_break_in, short
 from .values import Value
@@ -58,6 +59,8 @@ class NodeManager:
         self.online = False
         self._heartbeat_timers: dict[Hadd, Timer] = {}
         self._poll_timers: dict[tuple[Hadd, str], Timer] = {}
+        # The late-join extension (retainedstate.py): set by the runtime that owns a connection for it.
+        self.retained: RetainedState | None = None
         self._build(component_factories)
 
     # ------------------------------------------------------------------------------ building
@@ -149,10 +152,14 @@ class NodeManager:
             for value in node.values.values():
                 if value.is_polled:
                     self._schedule_poll(node, value, first=True)
+        if self.retained is not None:
+            self.retained.start(self)
 
     def stop(self) -> None:
         """Cancel timers, stop components and bus, and say OFFLINE for every node."""
         self.online = False
+        if self.retained is not None:
+            self.retained.clear()
         for t in list(self._heartbeat_timers.values()) + list(self._poll_timers.values()):
             t.cancel()
         self._heartbeat_timers.clear()
@@ -183,7 +190,10 @@ class NodeManager:
             old.cancel()
         if not self.online:
             return
-        self.publish(Heartbeat(node.hadd, node.heartbeat_state()))
+        state = node.heartbeat_state()
+        self.publish(Heartbeat(node.hadd, state))
+        if self.retained is not None:
+            self.retained.state_changed(node, state)
         self._heartbeat_timers[node.hadd] = self.bus.call_later(node.heartbeat, lambda: self._heartbeat(node))
 
     def _heartbeat_changed(self, node: Node) -> None:
@@ -235,6 +245,8 @@ class NodeManager:
             log.error("%s %s: genre %s cannot be published", node.hadd, value.uuid, value.genre)
             return
         self.publish(ValuePublication(genre, node.hadd, value.uuid, infos, indexed=value.is_multi))
+        if self.retained is not None:
+            self.retained.changed(node)
 
     # ------------------------------------------------------------------------------ requests
 
@@ -314,6 +326,8 @@ class NodeManager:
                 self._refuse(req, value, f"setter failed: {exc}")
                 return
             data = stored if req.genre == Genre.CONFIG else req.data
+            if self.retained is not None:
+                self.retained.changed(node)
         elif req.is_readonly:
             data = value.read(index)
         else:

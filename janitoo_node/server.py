@@ -15,6 +15,7 @@ from types import FrameType
 from typing import Any
 
 from janitoo_protocol import ConnectError, DiscoveryRequest, Heartbeat, HeartbeatDispatch, ValueRequest
+from janitoo_protocol.retained import OFFLINE, ONLINE, RetainedTopics, status_payload
 from janitoo_protocol.transport import Envelope, JanitooClient, TlsOptions
 
 from .brokerconf import broker_keys, clear_password_warning
@@ -24,6 +25,7 @@ from .configcheck import BACKENDS, config_warnings
 from .guard import Gate, limits_from_config
 from .netctl import NetworkControllerHost, network_settings
 from .plugins import bus_factories, component_factories
+from .retainedstate import RetainedState
 from .runtime import BusRuntime, build_bus
 from .scheduler import BaseScheduler, Scheduler
 
@@ -168,6 +170,10 @@ class Server:
         self.started_at: float | None = None
         self.online_at: float | None = None
         self._clients: dict[str, JanitooClient] = {}
+        self._gates: dict[str, Gate] = {}
+        # The late-join extension: one more connection per process, whose retained will says OFFLINE.
+        self.retained_enabled = self.config.get_bool("system", "retained_state", True)
+        self._state_client: JanitooClient | None = None
         # [network] is_primary / is_secondary: this process also hosts a network controller.
         netctl_settings = network_settings(self.config)
         self.runtimes = load_buses(self.config, self.scheduler, self._publisher, root=root, backend=backend)
@@ -181,6 +187,7 @@ class Server:
     def _publisher(self, section: str) -> Callable[[Any], None]:
         lim = self.limits
         gate = Gate(f"[{section}] publications", lim.publish_rate, lim.publish_burst, time.monotonic)
+        self._gates[section] = gate
 
         def publish(message: Any) -> None:
             client = self._clients.get(section)
@@ -191,11 +198,60 @@ class Server:
 
         return publish
 
+    def _retained_publisher(self, section: str) -> Callable[[str, bytes, bool], bool]:
+        gate = self._gates[section]
+
+        def publish(topic: str, payload: bytes, force: bool) -> bool:
+            # A node's retained copy counts against its bus's publication ceiling like any publication;
+            # clears (force) are bounded by the node count and must never be dropped.
+            client = self._state_client
+            if client is None or not (force or gate.admit()):
+                return False
+            client.publish_raw(topic, payload, retain=True)
+            return True
+
+        return publish
+
     # -- life cycle
+
+    def _start_retained(self) -> None:
+        """Connect the retained-state connection, say ONLINE, and clear what a config no longer holds."""
+        controllers = [rt.manager.controller.hadd.controller for rt in self.runtimes]
+        rtopics = RetainedTopics(self.broker.prefix)
+        status = controllers[0]
+        client = self.broker.client(
+            reply_hadd=self.runtimes[0].manager.controller.hadd,
+            will=(rtopics.status(status), status_payload(OFFLINE, controllers)),
+            will_retain=True,
+            max_payload=self.limits.max_payload,
+        )  # fmt: skip
+        while not self.stopping.is_set():
+            try:
+                client.connect()
+                break
+            except ConnectError as exc:
+                log.error("%s; retrying in %g s", exc, self.connect_retry)
+                self.stopping.wait(self.connect_retry)
+        if self.stopping.is_set():
+            return
+        self._state_client = client
+        ours = {h for rt in self.runtimes for h in rt.manager.nodes}
+        # A node removed from the config since the last run would stay on the broker: read back and clear.
+        for hadd in client.read_retained(timeout=2.0, controllers=controllers).nodes:
+            if hadd not in ours:
+                log.info("retained state of %s cleared: no longer in %s", hadd, self.config.path)
+                client.publish_raw(rtopics.node(hadd), b"", retain=True)
+        client.publish_raw(rtopics.status(status), status_payload(ONLINE, controllers), retain=True)
+        for rt in self.runtimes:
+            rt.manager.retained = RetainedState(
+                self._retained_publisher(rt.bus.oid), self.broker.prefix, status
+            )
 
     def start(self) -> None:
         self.started_at = time.monotonic()
         self.scheduler.start()
+        if self.retained_enabled:
+            self._start_retained()
         slow_start = self.config.get_float("system", "slow_start", 0.0)
         for i, rt in enumerate(self.runtimes):
             if i and slow_start > 0:
@@ -286,6 +342,12 @@ class Server:
             rt.worker.drain(10)
             rt.worker.stop()
         self.scheduler.stop()
+        state = self._state_client
+        if state is not None:
+            # After every node's clear: nothing of this process stays on the broker after a clean stop.
+            controllers = [rt.manager.controller.hadd.controller for rt in self.runtimes]
+            state.publish_raw(RetainedTopics(self.broker.prefix).status(controllers[0]), b"", retain=True)
+            state.close()
         for client in self._clients.values():
             client.close()
 

@@ -10,11 +10,13 @@ import threading
 from pathlib import Path
 
 from janitoo_protocol import DiscoveryRequest, Hadd, ValueRequest
+from janitoo_protocol.retained import OFFLINE, ONLINE, RetainedTopics, status_payload
 from janitoo_protocol.transport import Envelope, JanitooClient
 
 from .bus import Bus, Component, ComponentFactory, Worker
 from .config import JanitooConfig
 from .nodeman import NodeManager
+from .retainedstate import RetainedState
 from .runtime import build_bus
 from .scheduler import Scheduler
 from .values import Value, make_value, with_companions
@@ -87,6 +89,7 @@ class SimulatedNetwork:
         heartbeat: float = 30,
         poll: float = 30,
         workdir: Path | None = None,
+        retained: bool = True,
     ) -> None:
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="jnt-sim-")
         folder = workdir or Path(self._tmp.name)  # type: ignore[union-attr]
@@ -104,6 +107,22 @@ class SimulatedNetwork:
                                 self.client.publish).manager  # fmt: skip
             self.managers[manager.controller.hadd.controller] = manager
         self.started = threading.Event()
+        # The late-join extension, as `jnt-node run` does it: a second connection with a retained will.
+        self.retained_topics = RetainedTopics(prefix)
+        self.state_client: JanitooClient | None = None
+        if retained:
+            ctrls = sorted(self.managers)
+            self.state_client = JanitooClient(
+                host, port, prefix=prefix, reply_hadd=Hadd(first, 0),
+                will=(self.retained_topics.status(first), status_payload(OFFLINE, ctrls)), will_retain=True,
+            )  # fmt: skip
+            for m in self.managers.values():
+                m.retained = RetainedState(self._publish_retained, prefix, first)
+
+    def _publish_retained(self, topic: str, payload: bytes, force: bool) -> bool:
+        assert self.state_client is not None
+        self.state_client.publish_raw(topic, payload, retain=True)
+        return True
 
     @property
     def node_count(self) -> int:
@@ -128,6 +147,11 @@ class SimulatedNetwork:
 
     def start(self) -> SimulatedNetwork:
         self.client.connect()
+        if self.state_client is not None:
+            self.state_client.connect()
+            ctrls = sorted(self.managers)
+            status = self.retained_topics.status(ctrls[0])
+            self.state_client.publish_raw(status, status_payload(ONLINE, ctrls), retain=True)
         self.client.subscribe(self.client.topics.broadcast_request(), self._on_request)
         self.client.subscribe(self.client.topics.node_requests(), self._on_request)
         self.scheduler.start()
@@ -143,6 +167,9 @@ class SimulatedNetwork:
         self.worker.drain(60)
         self.worker.stop()
         self.scheduler.stop()
+        if self.state_client is not None:
+            self.state_client.publish_raw(self.retained_topics.status(min(self.managers)), b"", retain=True)
+            self.state_client.close()
         self.client.close()
         if self._tmp is not None:
             self._tmp.cleanup()

@@ -40,6 +40,7 @@ from .exchange import (
 )
 from .model import ValueInfo
 from .network import NetworkMap
+from .retained import RetainedReader, RetainedTopics
 from .topics import Topics, filter_problem
 
 log = logging.getLogger("janitoo.transport")
@@ -84,6 +85,8 @@ class Envelope:
                 self._message = decode(self.topic, self.payload, self._topics)
             except ProtocolError as exc:
                 self._error = exc
+                if f"{self._topics.prefix}/retained/" in self.topic[: len(self._topics.prefix) + 10]:
+                    return  # the retained-state extension (retained.py) is no message of the original's
                 # Bad input never crashes a receiver, and never vanishes silently either.
                 log.warning("undecodable message on %s: %s", self.topic, exc.reason)
 
@@ -194,7 +197,8 @@ class JanitooClient:
     Options: `username`/`password`, `tls` (`TlsOptions`), `prefix` (a topic prefix; default none, the
     original's `/nodes/...`), `reply_hadd` (the address answers come to), `will` (a message the broker
     publishes if we vanish), `on_connection_change` (called with True/False on paho's thread),
-    `max_payload` (longer payloads are dropped before anything decodes them).
+    `max_payload` (longer payloads are dropped before anything decodes them), `will_retain` (the will is
+    retained: only for the retained-state extension's own topics).
     """
 
     def __init__(
@@ -210,6 +214,7 @@ class JanitooClient:
         prefix: str = "",
         reply_hadd: Hadd | str = DEFAULT_REPLY_HADD,
         will: Message | tuple[str, bytes] | None = None,
+        will_retain: bool = False,
         connect_timeout: float = 5.0,
         reconnect_min: float = 0.1,
         reconnect_max: float = 5.0,
@@ -264,7 +269,8 @@ class JanitooClient:
                 c.tls_insecure_set(True)
         if will is not None:
             topic, payload = will if isinstance(will, tuple) else encode(will, self.topics)
-            c.will_set(topic, payload, qos=0, retain=False)
+            # Retained only for the retained-state extension's status; the original's topics never are.
+            c.will_set(topic, payload, qos=0, retain=will_retain)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
@@ -616,8 +622,14 @@ class JanitooClient:
         idle: float = 1.0,
         target: Hadd | str | None = None,
         expected: Iterable[int] = (),
+        source: str = "auto",
     ) -> NetworkMap:
         """Ask the network (or one controller) for nodes and values; returns as soon as it has answered.
+
+        `source` says where from: `retained` reads the retained state our nodes leave on the broker (no
+        request sent, see `read_retained`), `requests` asks the nodes (the original's way), `auto` (the
+        default) reads the retained state and asks the nodes only when it holds nothing (a network of the
+        original's nodes) or nothing of `target`. With `retained`/`auto`, the map holds every kind.
 
         All requests go out at once. The discovery is complete when every controller that answered the
         nodes request has answered every other one and nothing more came for `quiet` seconds; it never
@@ -626,6 +638,14 @@ class JanitooClient:
         those that never answered are in the map's `unanswered`.
         """
         tgt = None if target is None else Hadd.parse(target)
+        if source not in ("auto", "retained", "requests"):
+            raise UsageError(f"unknown discovery source {source!r}; expected auto, retained or requests")
+        if source != "requests":
+            kept = self.read_retained(timeout=min(timeout, 2.0))
+            if tgt is not None:
+                kept = _only_controller(kept, tgt.controller)
+            if source == "retained" or len(kept):
+                return kept
         cid = self.new_correlation()
         collector = DiscoveryCollector(kinds, time.monotonic(), timeout, quiet, idle, cid, expected)
         inbox: queue.Queue[Message] = queue.Queue()
@@ -653,3 +673,44 @@ class JanitooClient:
                 s.close()
         collector.map.unanswered = collector.missing()
         return collector.map
+
+    def read_retained(self, timeout: float = 2.0, controllers: Iterable[int] | None = None) -> NetworkMap:
+        """The network as the broker's retained state tells it (our nodes' extension): no request sent.
+
+        Subscribes to `<prefix>/retained/#`, then publishes a marker on its own sync topic: the broker
+        delivers every retained message before it, so the reading ends at the marker. A broker or ACL that
+        drops the marker ends it after `timeout` seconds. Malformed or lying payloads are left out.
+        `controllers` reads only these controllers' nodes (a node process reading back its own).
+        """
+        rtopics = RetainedTopics(self.topics.prefix)
+        nonce = _uuid.uuid4().hex
+        reader = RetainedReader(rtopics, self.client_id, nonce)
+        inbox: queue.Queue[Envelope] = queue.Queue()
+        if controllers is None:
+            filters = [rtopics.everything()]
+        else:
+            filters = [rtopics.sync(self.client_id)] + [rtopics.controller_nodes(c) for c in controllers]
+        subs = [self.subscribe(f, inbox.put) for f in filters]
+        try:
+            self.publish_raw(rtopics.sync(self.client_id), nonce)
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    env = inbox.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if reader.feed(env.topic, env.payload):
+                    break
+        finally:
+            for s in subs:
+                s.close()
+        if reader.rejected:
+            log.warning("retained state: %d malformed payloads left out", reader.rejected)
+        return reader.network_map()
+
+
+def _only_controller(network: NetworkMap, controller: int) -> NetworkMap:
+    out = NetworkMap()
+    out.nodes = {h: n for h, n in network.nodes.items() if h.controller == controller}
+    out.values = {h: v for h, v in network.values.items() if h.controller == controller}
+    return out

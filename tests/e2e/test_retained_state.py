@@ -1,0 +1,137 @@
+"""The late-join extension against a real node process and mosquitto: a late client learns the network from
+the broker alone; a clean stop clears it, a crash leaves OFFLINE, a removed node is cleared, lies are ignored."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+from janitoo_node.broker import MosquittoBroker
+from janitoo_protocol import Genre, Hadd, NetworkMap
+from janitoo_protocol.retained import RetainedTopics
+from janitoo_protocol.transport import Envelope, JanitooClient
+from tests.helpers import NodeProcess, fake_conf, wait_for
+
+NODES = {"1118/0000", "1118/0001", "1118/0002"}
+
+
+def _wait_retained(client: JanitooClient, hadds: set[str], timeout: float = 15) -> None:
+    """Wait until the broker holds a retained copy of every one of `hadds` (published at the node's start)."""
+    seen: set[str] = set()
+    root = RetainedTopics(client.topics.prefix).root + "nodes/"
+
+    def all_there(env: Envelope) -> bool:
+        if env.topic.startswith(root) and env.payload:
+            seen.add(env.topic[len(root) :])
+        return seen >= hadds
+
+    with client.subscribe(RetainedTopics(client.topics.prefix).everything()) as sub:
+        wait_for(sub, all_there, timeout, f"retained copies of {sorted(hadds)} (only {sorted(seen)})")
+
+
+def _shape(net: NetworkMap) -> dict[str, set[tuple[int, str, int]]]:
+    return {
+        str(h): {(int(g), v.uuid, v.index) for g in Genre for v in net.values_of(h, g)} for h in net.nodes
+    }
+
+
+def test_a_late_client_learns_every_node_and_value_with_no_request_sent(
+    broker: MosquittoBroker, tmp_path: Path, prefix: str
+) -> None:
+    conf = fake_conf(tmp_path / "fake.conf", broker.port, prefix=prefix)
+    with JanitooClient(port=broker.port, prefix=prefix) as watcher, NodeProcess(conf) as node:
+        requests = [watcher.subscribe(watcher.topics.broadcast_request()),
+                    watcher.subscribe(watcher.topics.node_requests())]  # fmt: skip
+        _wait_retained(watcher, NODES)
+        with JanitooClient(port=broker.port, prefix=prefix) as late:
+            learned = late.discover(timeout=5)
+        assert {str(h) for h in learned.nodes} == NODES, node.output()
+        assert {n.state for n in learned.node_list()} == {"ONLINE"}
+        # What the nodes themselves answer, asked by a third client: the same nodes and values.
+        with JanitooClient(port=broker.port, prefix=prefix) as asker:
+            asked = asker.discover(timeout=5, source="requests")
+            cid_prefix = asker.new_correlation().rsplit("-", 1)[0]
+        assert _shape(learned) == _shape(asked)
+        assert learned.node("1118/0001").name == asked.node("1118/0001").name == "Fake component 1"
+        # Every request on the wire is the asker's: the late client sent none.
+        seen = [env for sub in requests for env in iter(lambda s=sub: s.get(0.2), None)]
+        assert seen, "the asker's requests were not seen: the watcher saw nothing"
+        assert all(json.loads(env.payload)["jnt_cid"].startswith(cid_prefix) for env in seen)
+
+
+def test_clean_stop_clears_and_a_crash_leaves_offline_and_a_removed_node_is_cleared(
+    broker: MosquittoBroker, tmp_path: Path, prefix: str
+) -> None:
+    conf = fake_conf(tmp_path / "fake.conf", broker.port, prefix=prefix)
+    with JanitooClient(port=broker.port, prefix=prefix) as client:
+        node = NodeProcess(conf).start()
+        try:
+            _wait_retained(client, NODES)
+        finally:
+            assert node.stop(signal.SIGTERM) == 0, node.output()
+        # Clean stop: nothing of the process stays on the broker.
+        assert len(client.read_retained()) == 0
+        assert client.discover(source="retained").nodes == {}
+
+        node = NodeProcess(conf).start()
+        try:
+            _wait_retained(client, NODES)
+            node.send(signal.SIGKILL)
+            node.proc.wait(10)  # type: ignore[union-attr]
+        finally:
+            node.stop(signal.SIGKILL)
+        # A crash: the retained will says OFFLINE for every node of the controller.
+        sub = client.subscribe(RetainedTopics(prefix).status(1118))
+        wait_for(sub, lambda e: b"OFFLINE" in e.payload, 10, "the retained will")
+        crashed = client.read_retained()
+        assert {str(h): n.state for h, n in crashed.nodes.items()} == dict.fromkeys(NODES, "OFFLINE")
+
+        # component2 leaves the config: the next start clears its retained copy, the others come ONLINE.
+        text = conf.read_text().replace("components.component2 = fake.component\n", "")
+        conf.write_text(text.split("[fake__component2]")[0])
+        with NodeProcess(conf) as again:
+            wait_for(sub, lambda e: b"ONLINE" in e.payload, 15, "the status ONLINE again")
+            _wait_retained(client, {"1118/0000", "1118/0001"})
+            now = client.read_retained()
+            assert {str(h): n.state for h, n in now.nodes.items()} == {
+                "1118/0000": "ONLINE", "1118/0001": "ONLINE"}, again.output()  # fmt: skip
+
+
+def test_hostile_retained_payloads_are_left_out(broker: MosquittoBroker, tmp_path: Path, prefix: str) -> None:
+    conf = fake_conf(tmp_path / "fake.conf", broker.port, prefix=prefix)
+    rt = RetainedTopics(prefix)
+    with JanitooClient(port=broker.port, prefix=prefix) as client, NodeProcess(conf) as node:
+        _wait_retained(client, NODES)
+        good = json.loads(_raw_retained(client, rt.node(Hadd(1118, 1))))
+        liar = {**good, "node": {**good["node"], "hadd": "1118/0001"}}
+        other_values = {**good, "node": {**good["node"], "hadd": "1118/0007"}}
+        hostile = {
+            rt.node(Hadd(1118, 5)): json.dumps(liar).encode(),  # speaks for another node
+            rt.node(Hadd(1118, 7)): json.dumps(other_values).encode(),  # its values are 1118/0001's
+            rt.node(Hadd(1118, 8)): b"{not json",
+            rt.node(Hadd(1118, 9)): b"[1, 2]",
+            rt.node(Hadd(1118, 10)): b'{"node": {}, "values": "x", "status": 1118}',
+            rt.node(Hadd(1118, 11)): b"x" * 300_000,  # over the retained payload ceiling
+            rt.root + "nodes/abc/def": json.dumps(good).encode(),
+            # A status of its own claiming 1118 is OFFLINE: 1118's nodes point to status 1118, not 0007.
+            rt.status(7): b'{"state": "OFFLINE", "controllers": [7, 1118]}',
+            rt.status(1118) + "/extra": b'{"state": "OFFLINE", "controllers": [1118]}',
+        }
+        try:
+            for topic, payload in hostile.items():
+                client.publish_raw(topic, payload, retain=True)
+            with JanitooClient(port=broker.port, prefix=prefix) as late:
+                learned = late.read_retained()
+            assert {str(h) for h in learned.nodes} == NODES, node.output()
+            assert {n.state for n in learned.node_list()} == {"ONLINE"}
+            assert {str(h) for h in learned.values} == NODES
+        finally:
+            for topic in hostile:
+                client.publish_raw(topic, b"", retain=True)
+
+
+def _raw_retained(client: JanitooClient, topic: str) -> bytes:
+    with client.subscribe(topic) as sub:
+        env = wait_for(sub, lambda e: bool(e.payload), 5, f"the retained {topic}")
+    return env.payload

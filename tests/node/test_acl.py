@@ -140,6 +140,7 @@ def test_acl_text_blocks(tmp_path: Path) -> None:
     assert "topic write /dhcp/heartbeat/1118/+" in blocks[0]
     assert blocks[1].splitlines()[1:] == [
         "user op", "topic read /#", "topic write /broadcast/request", "topic write /nodes/+/+/request",
+        "topic write /retained/sync/+",
     ]  # fmt: skip
 
 

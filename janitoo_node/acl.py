@@ -88,7 +88,7 @@ def node_rules(prefix: str, controllers: Iterable[int]) -> list[Rule]:
     - replies to whoever asked: `/nodes/<reply_hadd>/reply` and `/broadcast/reply/<reply_hadd>`;
     - requests it hears: `/broadcast/request` and `/nodes/<ctrl>/+/request`;
     - the retained-state extension (janitoo_protocol/retained.py): its controllers' status (the retained
-      will included) and nodes, read back at start up to its own sync marker.
+      will included, read back at start up to its own sync marker) and state.
     """
     t = Topics(prefix)
     r = RetainedTopics(prefix)
@@ -106,8 +106,8 @@ def node_rules(prefix: str, controllers: Iterable[int]) -> list[Rule]:
             Rule(WRITE, t.controller_values(ctrl)),
             Rule(READ, t.node_requests(ctrl)),
             Rule(WRITE, r.status(ctrl)),
-            Rule(WRITE, r.controller_nodes(ctrl)),
-            Rule(READ, r.controller_nodes(ctrl)),
+            Rule(READ, r.status(ctrl)),
+            Rule(WRITE, r.controller(ctrl)),
         ]
     return rules
 

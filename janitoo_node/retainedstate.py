@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from janitoo_protocol import Hadd
-from janitoo_protocol.retained import RetainedTopics, node_payload
+from janitoo_protocol.retained import MAX_RETAINED_PAYLOAD, RetainedTopics, controller_payload
 
 from .scheduler import Timer
 
@@ -17,15 +17,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("janitoo.retained")
 
-# (topic, payload, force) -> sent. `force` is for clears: bounded by the node count, like heartbeats,
-# and never dropped by the publication ceiling (a dropped clear would leave stale state behind).
+# (topic, payload, force) -> sent. `force` is for clears: one per bus at a stop, and never dropped by the
+# publication ceiling (a dropped clear would leave stale state behind).
 PublishRetained = Callable[[str, bytes, bool], bool]
-# Seconds between two retained publications of one node: polls and SETs are coalesced into one.
+# Seconds between two retained publications of one bus: polls, SETs and state changes are coalesced.
 COALESCE = 1.0
 
 
 class RetainedState:
-    """Keeps the broker's retained copy of one bus's nodes current; all calls on the bus worker."""
+    """Keeps the broker's retained copy of one bus's nodes current; every call on the bus worker."""
 
     def __init__(
         self, publish: PublishRetained, prefix: str, status: int, coalesce: float = COALESCE
@@ -35,22 +35,18 @@ class RetainedState:
         self.status = status  # the controller number of the status topic (and will) covering this bus
         self.coalesce = coalesce
         self.manager: NodeManager | None = None
-        self._dirty: set[Hadd] = set()
         self._states: dict[Hadd, str] = {}
         self._timer: Timer | None = None
+        self.published = 0  # how many retained publications (for tests and benchmarks)
 
     def start(self, manager: NodeManager) -> None:
-        """Publish every node now."""
+        """Publish the bus's nodes now."""
         self.manager = manager
-        self._dirty = set(manager.nodes)
         self.flush()
 
     def changed(self, node: Node) -> None:
-        """A value of `node` was published: its retained copy follows within `coalesce` seconds."""
-        if self.manager is None:
-            return
-        self._dirty.add(node.hadd)
-        if self._timer is None:
+        """A value of `node` was published: the retained copy follows within `coalesce` seconds."""
+        if self.manager is not None and self._timer is None:
             self._timer = self.manager.bus.call_later(self.coalesce, self.flush)
 
     def state_changed(self, node: Node, state: str) -> None:
@@ -63,29 +59,28 @@ class RetainedState:
         manager = self.manager
         if manager is None or not manager.online:
             return
-        for hadd in sorted(self._dirty):
-            node = manager.nodes.get(hadd)
-            if node is None:
-                self._dirty.discard(hadd)
-                continue
-            state = node.heartbeat_state()
-            values = [info for v in node.values.values() for info in v.infos()]
-            payload = node_payload(node.info(state=state), values, self.status)
-            if not self.publish(self.topics.node(hadd), payload, False):
-                break  # over the publication ceiling: the rest stays dirty, tried again below
-            self._dirty.discard(hadd)
-            self._states[hadd] = state
-        if self._dirty and self._timer is None:
+        states = {hadd: node.heartbeat_state() for hadd, node in manager.nodes.items()}
+        nodes = [node.info(state=states[hadd]) for hadd, node in manager.nodes.items()]
+        values = [info for node in manager.nodes.values() for v in node.values.values() for info in v.infos()]
+        ctrl = manager.controller.hadd.controller
+        payload = controller_payload(nodes, values, self.status)
+        if len(payload) > MAX_RETAINED_PAYLOAD:
+            # Readers would reject it: say so once per attempt rather than publish what nobody reads.
+            log.error("controller %04d: retained state of %d bytes is over %d; not published", ctrl,
+                      len(payload), MAX_RETAINED_PAYLOAD)  # fmt: skip
+            return
+        if self.publish(self.topics.controller(ctrl), payload, False):
+            self._states = states
+            self.published += 1
+        else:  # over the publication ceiling: tried again after the next period
             self._timer = manager.bus.call_later(self.coalesce, self.flush)
 
     def clear(self) -> None:
-        """Clean stop: the nodes' retained copies are removed (empty retained payloads)."""
+        """Clean stop: the bus's retained copy is removed (an empty retained payload)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         manager = self.manager
         self.manager = None
-        if manager is None:
-            return
-        for hadd in manager.nodes:
-            self.publish(self.topics.node(hadd), b"", True)
+        if manager is not None:
+            self.publish(self.topics.controller(manager.controller.hadd.controller), b"", True)

@@ -235,12 +235,15 @@ class Server:
         if self.stopping.is_set():
             return
         self._state_client = client
-        ours = {h for rt in self.runtimes for h in rt.manager.nodes}
-        # A node removed from the config since the last run would stay on the broker: read back and clear.
-        for hadd in client.read_retained(timeout=2.0, controllers=controllers).nodes:
-            if hadd not in ours:
-                log.info("retained state of %s cleared: no longer in %s", hadd, self.config.path)
-                client.publish_raw(rtopics.node(hadd), b"", retain=True)
+        # Controllers a config no longer holds would stay on the broker: the status topics of our
+        # controllers list those of their last run (a crashed one's will); clear what is gone.
+        last = client.retained_snapshot(timeout=2.0, status_of=controllers)
+        for old in last.statuses.values():
+            for ctrl in sorted(old.controllers - set(controllers)):
+                log.info("retained state of controller %04d cleared: no longer in %s", ctrl, self.config.path)
+                client.publish_raw(rtopics.controller(ctrl), b"", retain=True)
+            if old.controller != status:
+                client.publish_raw(rtopics.status(old.controller), b"", retain=True)
         client.publish_raw(rtopics.status(status), status_payload(ONLINE, controllers), retain=True)
         for rt in self.runtimes:
             rt.manager.retained = RetainedState(

@@ -7,12 +7,16 @@ not retained, JNT-WIRE-04):
 - `<prefix>/retained/status/CCCC`: `{"state": "ONLINE", "controllers": [C, ...]}` for the controllers of
   one MQTT connection, the connection's last will being the same with `"OFFLINE"`: a crash is recorded
   by the broker itself;
-- `<prefix>/retained/nodes/CCCC/NNNN`: `{"node": <node dict with state>, "values": [<value dict>, ...],
-  "status": C}`, one per node, republished (coalesced) when its values or state change; `status` names
-  the status topic that covers it, so a hostile status topic can only speak for nodes that point to it.
+- `<prefix>/retained/controllers/CCCC`: `{"nodes": [<node dict with state>, ...], "values": [<value
+  dict>, ...], "status": S}`, one per controller (a bus), republished (coalesced) when a value or a state
+  changes; `status` names the status topic that covers it, so a hostile status topic can only speak for
+  controllers that point to it. One message per controller, not per node: a broker drops QoS 0 messages
+  beyond a backlog per client (mosquitto's max_queued_messages, 1,000), and a late joiner gets every
+  retained message at once.
 
-A clean stop clears both (empty retained payloads); a node removed from a config is cleared at the next
-start of its process (it reads back its controllers' retained nodes). A late client subscribes to
+A clean stop clears both (empty retained payloads); a node removed from a config is gone from its
+controller's next publication, at the next start; a controller removed from a config is cleared at the
+next start of its process (it reads back its own status topics, which list the controllers of the last run). A late client subscribes to
 `<prefix>/retained/#`, then publishes a nonce on its own `<prefix>/retained/sync/<token>`: the broker
 delivers the retained messages before that marker, so the marker says "that was all" without a timer.
 Every payload is hostile: sizes, shapes, and the hadd of the topic against the hadd of the node dict.
@@ -30,10 +34,11 @@ from .errors import ProtocolError
 from .model import NodeInfo, ValueInfo
 from .network import NetworkMap
 
-# Largest retained payload read (a node with a few hundred values is well under it).
-MAX_RETAINED_PAYLOAD = 256 * 1024
-# Most values one node's retained state may hold, and most controllers one status may cover.
-MAX_RETAINED_VALUES = 2048
+# Largest retained payload (EMQX's default packet limit: 100 nodes of 10 values take about 400 kB).
+MAX_RETAINED_PAYLOAD = 1024 * 1024
+# Most nodes and values one controller's retained state may hold, and most controllers one status covers.
+MAX_RETAINED_NODES = 10000
+MAX_RETAINED_VALUES = 50000
 MAX_STATUS_CONTROLLERS = 10000
 # Longest sync token (a client id) accepted in a topic.
 MAX_TOKEN = 128
@@ -49,8 +54,8 @@ class RetainedTopics:
         self.prefix = prefix.rstrip("/")
         self.root = f"{self.prefix}/retained/"
 
-    def node(self, hadd: Hadd) -> str:
-        return f"{self.root}nodes/{hadd}"
+    def controller(self, controller: int) -> str:
+        return f"{self.root}controllers/{controller:04d}"
 
     def status(self, controller: int) -> str:
         return f"{self.root}status/{controller:04d}"
@@ -62,18 +67,17 @@ class RetainedTopics:
         """What a late joiner subscribes to (`<prefix>/retained/#`)."""
         return f"{self.root}#"
 
-    def controller_nodes(self, controller: int) -> str:
-        """The retained nodes of one controller (`.../retained/nodes/CCCC/+`), as a filter."""
-        return f"{self.root}nodes/{controller:04d}/+"
-
 
 def _dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), default=str).encode("utf-8")
 
 
-def node_payload(node: NodeInfo, values: list[ValueInfo] | tuple[ValueInfo, ...], status: int) -> bytes:
-    """The retained payload of one node: its node dict (with its state), its value dicts, its status."""
-    return _dumps({"node": node.to_wire(), "values": [v.to_wire() for v in values], "status": status})
+def controller_payload(
+    nodes: list[NodeInfo] | tuple[NodeInfo, ...], values: list[ValueInfo] | tuple[ValueInfo, ...], status: int
+) -> bytes:
+    """The retained payload of one controller: its node dicts (with states), its value dicts, its status."""
+    return _dumps({"nodes": [n.to_wire() for n in nodes], "values": [v.to_wire() for v in values],
+                   "status": status})  # fmt: skip
 
 
 def status_payload(state: str, controllers: list[int] | tuple[int, ...]) -> bytes:
@@ -82,10 +86,11 @@ def status_payload(state: str, controllers: list[int] | tuple[int, ...]) -> byte
 
 
 @dataclass(frozen=True, slots=True)
-class RetainedNode:
-    """One node's retained state, validated."""
+class RetainedController:
+    """One controller's retained state, validated."""
 
-    node: NodeInfo
+    controller: int
+    nodes: tuple[NodeInfo, ...]
     values: tuple[ValueInfo, ...]
     status: int
 
@@ -101,10 +106,10 @@ class RetainedStatus:
 
 @dataclass(frozen=True, slots=True)
 class Cleared:
-    """An empty retained payload: the topic's state was cleared (or never existed)."""
+    """An empty retained payload: a controller's (`status` False) or a status topic's state was cleared."""
 
-    hadd: Hadd | None = None
-    controller: int | None = None
+    controller: int
+    status: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +120,7 @@ class SyncMarker:
     nonce: str
 
 
-Retained = RetainedNode | RetainedStatus | Cleared | SyncMarker
+Retained = RetainedController | RetainedStatus | Cleared | SyncMarker
 
 
 def _controller(word: str, topic: str) -> int:
@@ -134,18 +139,15 @@ def parse_retained(topics: RetainedTopics, topic: str, payload: bytes) -> Retain
     kind = parts[0]
     if kind == "sync" and len(parts) == 2 and 0 < len(parts[1]) <= MAX_TOKEN:
         return SyncMarker(parts[1], payload[:MAX_TOKEN].decode("utf-8", "replace"))
-    if kind == "nodes" and len(parts) == 3:
-        try:
-            hadd = Hadd.parse(f"{parts[1]}/{parts[2]}")
-        except (ProtocolError, ValueError):
-            raise ProtocolError("not a node address", topic) from None
+    if kind == "controllers" and len(parts) == 2:
+        ctrl = _controller(parts[1], topic)
         if not payload:
-            return Cleared(hadd=hadd)
-        return _node(hadd, _object(payload, topic), topic)
+            return Cleared(ctrl)
+        return _nodes(ctrl, _object(payload, topic), topic)
     if kind == "status" and len(parts) == 2:
         ctrl = _controller(parts[1], topic)
         if not payload:
-            return Cleared(controller=ctrl)
+            return Cleared(ctrl, status=True)
         return _status(ctrl, _object(payload, topic), topic)
     raise ProtocolError("not a retained-state topic", topic)
 
@@ -160,28 +162,37 @@ def _object(payload: bytes, topic: str) -> Mapping[str, Any]:
     return obj
 
 
-def _node(hadd: Hadd, obj: Mapping[str, Any], topic: str) -> RetainedNode:
-    raw_node, raw_values, status = obj.get("node"), obj.get("values"), obj.get("status")
-    if not isinstance(raw_node, dict):
-        raise ProtocolError("retained node: 'node' must be an object", topic)
+def _nodes(ctrl: int, obj: Mapping[str, Any], topic: str) -> RetainedController:
+    raw_nodes, raw_values, status = obj.get("nodes"), obj.get("values"), obj.get("status")
+    if not isinstance(raw_nodes, list) or not 0 < len(raw_nodes) <= MAX_RETAINED_NODES:
+        raise ProtocolError(
+            f"retained controller: 'nodes' must be a list of 1 to {MAX_RETAINED_NODES}", topic
+        )
     if not isinstance(raw_values, list) or len(raw_values) > MAX_RETAINED_VALUES:
-        raise ProtocolError(f"retained node: 'values' must be a list of at most {MAX_RETAINED_VALUES}", topic)
+        raise ProtocolError(f"retained controller: 'values' must be a list of at most {MAX_RETAINED_VALUES}",
+                            topic)  # fmt: skip
     if type(status) is not int or not 0 <= status <= 9999:
-        raise ProtocolError("retained node: 'status' must be a controller number", topic)
+        raise ProtocolError("retained controller: 'status' must be a controller number", topic)
     try:
-        node = NodeInfo.from_wire(raw_node)
+        nodes = tuple(NodeInfo.from_wire(n) for n in raw_nodes)
         values = tuple(ValueInfo.from_wire(v) for v in raw_values)
     except (ProtocolError, ValueError, TypeError) as exc:
-        raise ProtocolError(f"retained node: {getattr(exc, 'reason', exc)}", topic) from None
-    # The address is the topic's: a payload speaking for another node is a lie, not a mistake.
-    if node.hadd != hadd:
-        raise ProtocolError(f"retained node: its hadd {node.hadd} is not the topic's {hadd}", topic)
+        raise ProtocolError(f"retained controller: {getattr(exc, 'reason', exc)}", topic) from None
+    # The addresses are the topic's: a payload speaking for another controller is a lie, not a mistake.
+    hadds: set[Hadd] = set()
+    for n in nodes:
+        if n.hadd is None or n.hadd.controller != ctrl:
+            raise ProtocolError(
+                f"retained controller: node hadd {n.hadd} is not of controller {ctrl:04d}", topic
+            )
+        if n.state is not None and n.state not in _STATES:
+            raise ProtocolError(f"retained controller: unknown state {n.state[:20]!r}", topic)
+        hadds.add(n.hadd)
     for v in values:
-        if v.hadd != hadd:
-            raise ProtocolError(f"retained node: value {v.uuid[:40]!r} has hadd {v.hadd}, not {hadd}", topic)
-    if node.state is not None and node.state not in _STATES:
-        raise ProtocolError(f"retained node: unknown state {node.state[:20]!r}", topic)
-    return RetainedNode(node, values, status)
+        if v.hadd not in hadds:
+            raise ProtocolError(f"retained controller: value {v.uuid[:40]!r} has hadd {v.hadd}, not one of its "
+                                "nodes", topic)  # fmt: skip
+    return RetainedController(ctrl, nodes, values, status)
 
 
 def _status(ctrl: int, obj: Mapping[str, Any], topic: str) -> RetainedStatus:
@@ -204,7 +215,7 @@ class RetainedReader:
     topics: RetainedTopics
     token: str
     nonce: str
-    nodes: dict[Hadd, RetainedNode] = field(default_factory=dict)
+    controllers: dict[int, RetainedController] = field(default_factory=dict)
     statuses: dict[int, RetainedStatus] = field(default_factory=dict)
     rejected: int = 0
     synced: bool = False
@@ -219,34 +230,29 @@ class RetainedReader:
         if isinstance(item, SyncMarker):
             if item.token == self.token and item.nonce == self.nonce:
                 self.synced = True
-        elif isinstance(item, RetainedNode):
-            self.nodes[item.node.hadd] = item  # type: ignore[index]
+        elif isinstance(item, RetainedController):
+            self.controllers[item.controller] = item
         elif isinstance(item, RetainedStatus):
             self.statuses[item.controller] = item
-        elif item.hadd is not None:
-            self.nodes.pop(item.hadd, None)
-        elif item.controller is not None:
+        elif item.status:
             self.statuses.pop(item.controller, None)
+        else:
+            self.controllers.pop(item.controller, None)
         return self.synced
 
-    def state_of(self, rn: RetainedNode) -> str | None:
-        """The node's state: OFFLINE when its status (the last will) says so, else its own."""
-        status = self.statuses.get(rn.status)
-        assert rn.node.hadd is not None
-        if status is not None and rn.node.hadd.controller in status.controllers and status.state == OFFLINE:
-            return OFFLINE
-        return rn.node.state
+    def offline(self, rc: RetainedController) -> bool:
+        """Does the status that covers this controller (its last will) say OFFLINE?"""
+        status = self.statuses.get(rc.status)
+        return status is not None and status.state == OFFLINE and rc.controller in status.controllers
 
     def network_map(self) -> NetworkMap:
-        """Every retained node and value, each node with its state."""
+        """Every retained node and value, each node with its state (OFFLINE when its will says so)."""
         out = NetworkMap()
-        for hadd, rn in self.nodes.items():
-            state = self.state_of(rn)
-            out.nodes[hadd] = rn.node if state == rn.node.state else replace(rn.node, state=state)
-            for v in rn.values:
+        for rc in self.controllers.values():
+            offline = self.offline(rc)
+            for node in rc.nodes:
+                assert node.hadd is not None
+                out.nodes[node.hadd] = replace(node, state=OFFLINE) if offline else node
+            for v in rc.values:
                 out.merge_value(v)
         return out
-
-    def controllers(self) -> set[int]:
-        """The controllers the retained state speaks for."""
-        return {h.controller for h in self.nodes}

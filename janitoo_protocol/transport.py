@@ -674,39 +674,43 @@ class JanitooClient:
         collector.map.unanswered = collector.missing()
         return collector.map
 
-    def read_retained(self, timeout: float = 2.0, controllers: Iterable[int] | None = None) -> NetworkMap:
+    def read_retained(self, timeout: float = 2.0) -> NetworkMap:
         """The network as the broker's retained state tells it (our nodes' extension): no request sent.
 
         Subscribes to `<prefix>/retained/#`, then publishes a marker on its own sync topic: the broker
         delivers every retained message before it, so the reading ends at the marker. A broker or ACL that
         drops the marker ends it after `timeout` seconds. Malformed or lying payloads are left out.
-        `controllers` reads only these controllers' nodes (a node process reading back its own).
         """
+        return self.retained_snapshot(timeout).network_map()
+
+    def retained_snapshot(
+        self, timeout: float = 2.0, status_of: Iterable[int] | None = None
+    ) -> RetainedReader:
+        """The raw reading behind `read_retained`; with `status_of`, only these controllers' status topics
+        (a node process reading back what its last run left)."""
         rtopics = RetainedTopics(self.topics.prefix)
-        nonce = _uuid.uuid4().hex
-        reader = RetainedReader(rtopics, self.client_id, nonce)
-        inbox: queue.Queue[Envelope] = queue.Queue()
-        if controllers is None:
+        reader = RetainedReader(rtopics, self.client_id, _uuid.uuid4().hex)
+        done = threading.Event()
+
+        def handler(env: Envelope) -> None:
+            # Fed on paho's thread as the messages come: the reading is done when the marker is.
+            if reader.feed(env.topic, env.payload):
+                done.set()
+
+        if status_of is None:
             filters = [rtopics.everything()]
         else:
-            filters = [rtopics.sync(self.client_id)] + [rtopics.controller_nodes(c) for c in controllers]
-        subs = [self.subscribe(f, inbox.put) for f in filters]
+            filters = [rtopics.sync(self.client_id)] + [rtopics.status(c) for c in status_of]
+        subs = [self.subscribe(f, handler) for f in filters]
         try:
-            self.publish_raw(rtopics.sync(self.client_id), nonce)
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    env = inbox.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if reader.feed(env.topic, env.payload):
-                    break
+            self.publish_raw(rtopics.sync(self.client_id), reader.nonce)
+            done.wait(timeout)
         finally:
             for s in subs:
                 s.close()
         if reader.rejected:
             log.warning("retained state: %d malformed payloads left out", reader.rejected)
-        return reader.network_map()
+        return reader
 
 
 def _only_controller(network: NetworkMap, controller: int) -> NetworkMap:

@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 
 from janitoo_node.broker import MosquittoBroker
-from janitoo_protocol import Genre, Hadd, NetworkMap
+from janitoo_protocol import Genre, NetworkMap
 from janitoo_protocol.retained import RetainedTopics
 from janitoo_protocol.transport import Envelope, JanitooClient
 from tests.helpers import NodeProcess, fake_conf, wait_for
@@ -17,17 +17,18 @@ NODES = {"1118/0000", "1118/0001", "1118/0002"}
 
 
 def _wait_retained(client: JanitooClient, hadds: set[str], timeout: float = 15) -> None:
-    """Wait until the broker holds a retained copy of every one of `hadds` (published at the node's start)."""
+    """Wait until the broker's retained state holds exactly `hadds`, all ONLINE (read again at each change)."""
+    rt = RetainedTopics(client.topics.prefix)
     seen: set[str] = set()
-    root = RetainedTopics(client.topics.prefix).root + "nodes/"
 
     def all_there(env: Envelope) -> bool:
-        if env.topic.startswith(root) and env.payload:
-            seen.add(env.topic[len(root) :])
-        return seen >= hadds
+        nonlocal seen
+        net = client.read_retained()
+        seen = {str(h) for h, n in net.nodes.items() if n.state == "ONLINE"}
+        return seen == hadds
 
-    with client.subscribe(RetainedTopics(client.topics.prefix).everything()) as sub:
-        wait_for(sub, all_there, timeout, f"retained copies of {sorted(hadds)} (only {sorted(seen)})")
+    with client.subscribe(rt.root + "controllers/+") as sub:
+        wait_for(sub, all_there, timeout, f"retained copies of {sorted(hadds)} ONLINE (only {sorted(seen)})")
 
 
 def _shape(net: NetworkMap) -> dict[str, set[tuple[int, str, int]]]:
@@ -87,15 +88,40 @@ def test_clean_stop_clears_and_a_crash_leaves_offline_and_a_removed_node_is_clea
         crashed = client.read_retained()
         assert {str(h): n.state for h, n in crashed.nodes.items()} == dict.fromkeys(NODES, "OFFLINE")
 
-        # component2 leaves the config: the next start clears its retained copy, the others come ONLINE.
+        # component2 leaves the config: the next start publishes the controller without it.
         text = conf.read_text().replace("components.component2 = fake.component\n", "")
         conf.write_text(text.split("[fake__component2]")[0])
         with NodeProcess(conf) as again:
             wait_for(sub, lambda e: b"ONLINE" in e.payload, 15, "the status ONLINE again")
             _wait_retained(client, {"1118/0000", "1118/0001"})
-            now = client.read_retained()
-            assert {str(h): n.state for h, n in now.nodes.items()} == {
-                "1118/0000": "ONLINE", "1118/0001": "ONLINE"}, again.output()  # fmt: skip
+            assert again.stop(signal.SIGTERM) == 0, again.output()
+        assert len(client.read_retained()) == 0
+
+
+def test_a_controller_removed_from_the_config_after_a_crash_is_cleared_at_the_next_start(
+    broker: MosquittoBroker, tmp_path: Path, prefix: str
+) -> None:
+    # Two buses in one process (controllers 1118 and 1119), then a crash: both stay OFFLINE.
+    two = fake_conf(tmp_path / "two.conf", broker.port, prefix=prefix)
+    conf_text = two.read_text()
+    two.write_text(conf_text + "\n[hostsensor]\nauto_start = True\nhadd = 1119/0000\nbackend = sim\n")
+    with JanitooClient(port=broker.port, prefix=prefix) as client:
+        node = NodeProcess(two).start()
+        try:
+            _wait_retained(client, NODES | {"1119/0000"})
+            node.send(signal.SIGKILL)
+            node.proc.wait(10)  # type: ignore[union-attr]
+        finally:
+            node.stop(signal.SIGKILL)
+        status = client.subscribe(RetainedTopics(prefix).status(1118))
+        wait_for(status, lambda e: b"OFFLINE" in e.payload, 10, "the retained will")
+        assert {n.state for n in client.read_retained().node_list()} == {"OFFLINE"}
+        # The second bus leaves the config: its controller is cleared at the next start.
+        two.write_text(conf_text)
+        with NodeProcess(two) as again:
+            _wait_retained(client, NODES)
+            assert again.stop(signal.SIGTERM) == 0, again.output()
+        assert len(client.read_retained()) == 0
 
 
 def test_hostile_retained_payloads_are_left_out(broker: MosquittoBroker, tmp_path: Path, prefix: str) -> None:
@@ -103,18 +129,17 @@ def test_hostile_retained_payloads_are_left_out(broker: MosquittoBroker, tmp_pat
     rt = RetainedTopics(prefix)
     with JanitooClient(port=broker.port, prefix=prefix) as client, NodeProcess(conf) as node:
         _wait_retained(client, NODES)
-        good = json.loads(_raw_retained(client, rt.node(Hadd(1118, 1))))
-        liar = {**good, "node": {**good["node"], "hadd": "1118/0001"}}
-        other_values = {**good, "node": {**good["node"], "hadd": "1118/0007"}}
+        good = json.loads(_raw_retained(client, rt.controller(1118)))
+        liar = {**good, "nodes": [{**good["nodes"][0], "hadd": "1118/0001"}]}
         hostile = {
-            rt.node(Hadd(1118, 5)): json.dumps(liar).encode(),  # speaks for another node
-            rt.node(Hadd(1118, 7)): json.dumps(other_values).encode(),  # its values are 1118/0001's
-            rt.node(Hadd(1118, 8)): b"{not json",
-            rt.node(Hadd(1118, 9)): b"[1, 2]",
-            rt.node(Hadd(1118, 10)): b'{"node": {}, "values": "x", "status": 1118}',
-            rt.node(Hadd(1118, 11)): b"x" * 300_000,  # over the retained payload ceiling
-            rt.root + "nodes/abc/def": json.dumps(good).encode(),
-            # A status of its own claiming 1118 is OFFLINE: 1118's nodes point to status 1118, not 0007.
+            rt.controller(1117): json.dumps(good).encode(),  # speaks for controller 1118
+            rt.controller(1116): json.dumps(liar).encode(),
+            rt.controller(1115): b"{not json",
+            rt.controller(1114): b"[1, 2]",
+            rt.controller(1113): b'{"nodes": [{}], "values": "x", "status": 1118}',
+            rt.controller(1112): b"x" * 1_100_000,  # over the retained payload ceiling
+            rt.root + "controllers/abc": json.dumps(good).encode(),
+            # A status of its own claiming 1118 is OFFLINE: 1118 points to status 1118, not 0007.
             rt.status(7): b'{"state": "OFFLINE", "controllers": [7, 1118]}',
             rt.status(1118) + "/extra": b'{"state": "OFFLINE", "controllers": [1118]}',
         }

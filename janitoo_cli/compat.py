@@ -182,7 +182,7 @@ def _vuuids(vuuid: str) -> list[str]:
 
 def _discover_and_print(settings: Settings, kinds: list[str], layout: str, target: Hadd | None) -> None:
     with protocol_errors(), settings.client() as client, reply_tap(client) as replies:
-        network = client.discover(kinds, timeout=settings.timeout, target=target)
+        network = client.discover(kinds, timeout=settings.timeout, target=target, source="requests")
     if _opt("debug"):
         for env in replies:
             debug_env(env)
@@ -310,7 +310,9 @@ def compat_query(hadd: Hadd, uuid: str, data: str | None, cmdclass: int | None, 
             if genre in (Genre.CONFIG, Genre.SYSTEM):
                 cmdclass = COMMAND_CONFIGURATION
             else:
-                found = client.discover([GENRE_REQUESTS[genre]], timeout=settings.timeout, target=hadd)
+                found = client.discover(
+                    [GENRE_REQUESTS[genre]], timeout=settings.timeout, target=hadd, source="requests"
+                )
                 cmdclass = find_value(found, hadd, uuid, genre, settings)[1]
         request = ValueRequest(hadd=hadd, uuid=uuid, genre=int(genre), cmd_class=cmdclass, reply_hadd=client.reply_hadd,
                                data=data, is_writeonly=is_writeonly, is_readonly=is_readonly, index=index,

@@ -107,22 +107,28 @@ def _where(settings: Settings) -> str:
 
 @query.command("network", epilog=COMMON_EPILOG)
 @vuuid_option
+@click.option("--source", type=click.Choice(["auto", "retained", "requests"]), default="auto", show_default=True,
+              help="Where from: the nodes' retained state on the broker (no request sent), requests to the "
+                   "nodes, or the retained state and requests only when it is empty (the original's nodes).")  # fmt: skip
 @leaf_options
 @click.option("--complete", is_flag=True,
               help="Exit 1 when a controller known to exist (heartbeats, primary) did not answer.")  # fmt: skip
-def query_network(vuuids: list[str], complete: bool) -> None:
+def query_network(vuuids: list[str], complete: bool, source: str) -> None:
     """Every node of the network, or their values of the asked genre(s).
 
-    Sends the discovery requests to every controller at once and prints as soon as all of them have
-    answered (or --timeout passed). Controllers known to exist (heard in a heartbeat, listed by the
-    primary) are waited for up to --timeout; any that stays silent is named in a warning. Node columns: hadd uuid name location product_type. Value columns:
-    hadd node_uuid uuid idx data units type genre cmdclass help.
+    Reads the retained state our nodes leave on the broker (no request sent); when there is none (a
+    network of the original's nodes), sends the discovery requests to every controller at once and prints
+    as soon as all of them have answered (or --timeout passed). Controllers known to exist (heard in a
+    heartbeat, listed by the primary) are waited for up to --timeout; any that stays silent is named in a
+    warning. Node columns: hadd uuid name location product_type. Value columns: hadd node_uuid uuid idx
+    data units type genre cmdclass help.
 
     \b
     Examples:
       jnt query network
       jnt query network --vuuid users,configs
       jnt query network --vuuid all --format json > network.json
+      jnt query network --source requests      # ask every node, as the original did
     """
     settings = get_settings()
     with (
@@ -130,7 +136,7 @@ def query_network(vuuids: list[str], complete: bool) -> None:
         settings.client() as client,
         waiting(f"waiting for the network {_where(settings)}"),
     ):
-        network = client.discover(vuuids, timeout=settings.timeout)
+        network = client.discover(vuuids, timeout=settings.timeout, source=source)
     if not network.nodes and not network.values and not network.unanswered:
         raise CliError(
             f"no node answered {_where(settings)} (is the network up? right --prefix?)", EXIT_FAILED
@@ -164,7 +170,8 @@ def query_node(hadd: Hadd, vuuids: list[str]) -> None:
     """
     settings = get_settings()
     with protocol_errors(), settings.client() as client, waiting(f"waiting for {hadd} {_where(settings)}"):
-        network = client.discover(vuuids, timeout=settings.timeout, target=hadd)
+        # Asked directly, as the command says (the retained state is `query network`'s).
+        network = client.discover(vuuids, timeout=settings.timeout, target=hadd, source="requests")
     if not network.node_list(hadd.controller) and not any(
         h.controller == hadd.controller for h in network.values
     ):

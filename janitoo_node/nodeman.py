@@ -176,6 +176,11 @@ class NodeManager:
         for node in self.nodes.values():
             self.publish(Heartbeat(node.hadd, "OFFLINE"))
 
+    def republish_retained(self) -> None:
+        """Publish the retained state again now (after a broker restart that lost it)."""
+        if self.online and self.retained is not None:
+            self.retained.flush()
+
     def announce(self) -> None:
         """Heartbeat every node now (after a broker reconnect, so the network sees us at once)."""
         if self.online:

@@ -219,10 +219,20 @@ class Server:
         controllers = [rt.manager.controller.hadd.controller for rt in self.runtimes]
         rtopics = RetainedTopics(self.broker.prefix)
         status = controllers[0]
+        announced = threading.Event()
+
+        def reconnected(up: bool) -> None:
+            # A restarted broker without persistence lost every retained message: publish them again.
+            if up and announced.is_set():
+                client.publish_raw(rtopics.status(status), status_payload(ONLINE, controllers), retain=True)
+                for rt in self.runtimes:
+                    rt.worker.submit(rt.manager.republish_retained)
+
         client = self.broker.client(
             reply_hadd=self.runtimes[0].manager.controller.hadd,
             will=(rtopics.status(status), status_payload(OFFLINE, controllers)),
             will_retain=True,
+            on_connection_change=reconnected,
             max_payload=self.limits.max_payload,
         )  # fmt: skip
         while not self.stopping.is_set():
@@ -249,6 +259,7 @@ class Server:
             rt.manager.retained = RetainedState(
                 self._retained_publisher(rt.bus.oid), self.broker.prefix, status
             )
+        announced.set()
 
     def start(self) -> None:
         self.started_at = time.monotonic()

@@ -115,6 +115,7 @@ class SimulatedNetwork:
             self.state_client = JanitooClient(
                 host, port, prefix=prefix, reply_hadd=Hadd(first, 0),
                 will=(self.retained_topics.status(first), status_payload(OFFLINE, ctrls)), will_retain=True,
+                on_connection_change=self._state_reconnected,
             )  # fmt: skip
             for m in self.managers.values():
                 m.retained = RetainedState(self._publish_retained, prefix, first)
@@ -132,6 +133,15 @@ class SimulatedNetwork:
         if up and self.started.is_set():
             for m in self.managers.values():
                 self.worker.submit(m.announce)
+
+    def _state_reconnected(self, up: bool) -> None:
+        # A restarted broker without persistence lost every retained message: publish them again.
+        if up and self.started.is_set() and self.state_client is not None:
+            ctrls = sorted(self.managers)
+            self.state_client.publish_raw(self.retained_topics.status(ctrls[0]), status_payload(ONLINE, ctrls),
+                                          retain=True)  # fmt: skip
+            for m in self.managers.values():
+                self.worker.submit(m.republish_retained)
 
     def _on_request(self, env: Envelope) -> None:
         msg = env.message

@@ -160,3 +160,17 @@ def _raw_retained(client: JanitooClient, topic: str) -> bytes:
     with client.subscribe(topic) as sub:
         env = wait_for(sub, lambda e: bool(e.payload), 5, f"the retained {topic}")
     return env.payload
+
+
+def test_a_broker_restart_that_lost_the_retained_state_gets_it_back(
+    private_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    conf = fake_conf(tmp_path / "fake.conf", private_broker.port)
+    with NodeProcess(conf) as node, JanitooClient(port=private_broker.port) as client:
+        _wait_retained(client, NODES)
+        private_broker.kill()  # no persistence: every retained message is gone
+        private_broker.start()
+        assert client.wait_connected(15)
+        _wait_retained(client, NODES)
+        status = _raw_retained(client, RetainedTopics("").status(1118))
+        assert json.loads(status) == {"state": "ONLINE", "controllers": [1118]}, node.output()

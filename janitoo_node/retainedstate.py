@@ -22,18 +22,24 @@ log = logging.getLogger("janitoo.retained")
 PublishRetained = Callable[[str, bytes, bool], bool]
 # Seconds between two retained publications of one bus: polls, SETs and state changes are coalesced.
 COALESCE = 1.0
+# Seconds between two publications with no change: a bridged broker that restarted without persistence
+# lost our state, and nothing on our side says so.
+REFRESH = 600.0
 
 
 class RetainedState:
     """Keeps the broker's retained copy of one bus's nodes current; every call on the bus worker."""
 
     def __init__(
-        self, publish: PublishRetained, prefix: str, status: int, coalesce: float = COALESCE
-    ) -> None:
+        self, publish: PublishRetained, prefix: str, status: int, coalesce: float = COALESCE,
+        refresh: float = REFRESH,
+    ) -> None:  # fmt: skip
         self.publish = publish
         self.topics = RetainedTopics(prefix)
         self.status = status  # the controller number of the status topic (and will) covering this bus
         self.coalesce = coalesce
+        self.refresh = refresh
+        self._refreshing = False  # the pending timer is the periodic refresh, not a coalesced change
         self.manager: NodeManager | None = None
         self._states: dict[Hadd, str] = {}
         self._timer: Timer | None = None
@@ -46,7 +52,13 @@ class RetainedState:
 
     def changed(self, node: Node) -> None:
         """A value of `node` was published: the retained copy follows within `coalesce` seconds."""
-        if self.manager is not None and self._timer is None:
+        if self.manager is None:
+            return
+        if self._timer is not None and self._refreshing:
+            self._timer.cancel()  # a change comes before the next refresh
+            self._timer = None
+        if self._timer is None:
+            self._refreshing = False
             self._timer = self.manager.bus.call_later(self.coalesce, self.flush)
 
     def state_changed(self, node: Node, state: str) -> None:
@@ -55,6 +67,9 @@ class RetainedState:
             self.changed(node)
 
     def flush(self) -> None:
+        """Publish the bus's retained state now."""
+        if self._timer is not None:
+            self._timer.cancel()  # flushed early (start, reconnect): the pending one is not needed
         self._timer = None
         manager = self.manager
         if manager is None or not manager.online:
@@ -72,7 +87,10 @@ class RetainedState:
         if self.publish(self.topics.controller(ctrl), payload, False):
             self._states = states
             self.published += 1
+            self._refreshing = True
+            self._timer = manager.bus.call_later(self.refresh, self.flush)
         else:  # over the publication ceiling: tried again after the next period
+            self._refreshing = False
             self._timer = manager.bus.call_later(self.coalesce, self.flush)
 
     def clear(self) -> None:

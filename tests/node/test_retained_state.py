@@ -1,0 +1,136 @@
+"""The retained state of a bus, sans threads: published at start, changes coalesced, refreshed, held back
+over the publication ceiling or the size limit, cleared at a stop (a ManualScheduler for time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from janitoo_node.retainedstate import COALESCE, REFRESH, RetainedState
+from janitoo_protocol import Genre, Hadd, ValueRequest
+from janitoo_protocol.retained import RetainedController, RetainedTopics, parse_retained
+from tests.node.test_runtime_nodeman import DATA, ME, Rig
+
+C1 = Hadd(1118, 1)
+TOPIC = RetainedTopics("").controller(1118)
+
+
+class Retained:
+    """A publish function that records, and refuses while `full` (the publication ceiling)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bool]] = []
+        self.full = False
+
+    def __call__(self, topic: str, payload: bytes, force: bool) -> bool:
+        if self.full and not force:
+            return False
+        self.sent.append((topic, payload, force))
+        return True
+
+    def last(self) -> RetainedController:
+        topic, payload, _ = self.sent[-1]
+        item = parse_retained(RetainedTopics(""), topic, payload)
+        assert isinstance(item, RetainedController)
+        return item
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> tuple[Rig, Retained]:
+    conf = tmp_path / "fake.conf"
+    conf.write_text((DATA / "original-fake-node.conf").read_text())
+    r = Rig(conf)
+    pub = Retained()
+    r.manager.retained = RetainedState(pub, "", status=1118)
+    r.manager.start()
+    return r, pub
+
+
+def _set_location(r: Rig, text: str) -> None:
+    r.manager.handle(ValueRequest(hadd=C1, uuid="location", genre=int(Genre.CONFIG), cmd_class=112, data=text,
+                                  is_writeonly=True, is_readonly=False, reply_hadd=ME, target=C1))  # fmt: skip
+
+
+def test_published_at_start_whole_and_readable(rig: tuple[Rig, Retained]) -> None:
+    r, pub = rig
+    assert [(t, f) for t, _, f in pub.sent] == [(TOPIC, False)]
+    item = pub.last()
+    assert {n.hadd for n in item.nodes} == set(r.manager.nodes)
+    assert {n.state for n in item.nodes} == {"ONLINE"} and item.status == 1118
+    assert {(v.hadd, v.uuid) for v in item.values} >= {(C1, "location"), (C1, "heartbeat")}
+
+
+def test_changes_are_coalesced_into_one_publication(rig: tuple[Rig, Retained]) -> None:
+    r, pub = rig
+    pub.sent.clear()
+    _set_location(r, "Rack 1")
+    _set_location(r, "Rack 2")
+    r.scheduler.advance(COALESCE * 0.9)
+    assert pub.sent == []
+    r.scheduler.advance(COALESCE * 0.2)
+    assert len(pub.sent) == 1
+    assert next(v.data for v in pub.last().values if v.hadd == C1 and v.uuid == "location") == "Rack 2"
+
+
+def test_refreshed_with_no_change_and_a_change_comes_first(rig: tuple[Rig, Retained]) -> None:
+    r, pub = rig
+    for node in r.manager.nodes.values():  # no polls: nothing changes on its own
+        for value in node.values.values():
+            value.poll_delay = 0
+            r.manager._poll_changed(value)
+    r.scheduler.advance(COALESCE * 2)
+    pub.sent.clear()
+    r.scheduler.advance(REFRESH / 2)
+    assert pub.sent == []
+    _set_location(r, "Rack 3")
+    r.scheduler.advance(COALESCE + 0.01)
+    assert len(pub.sent) == 1  # the change did not wait for the refresh
+    r.scheduler.advance(REFRESH - 1)
+    assert len(pub.sent) == 1
+    r.scheduler.advance(2)
+    assert len(pub.sent) == 2  # the refresh, a period after the last publication
+
+
+def test_over_the_ceiling_it_is_tried_again(rig: tuple[Rig, Retained]) -> None:
+    r, pub = rig
+    pub.sent.clear()
+    pub.full = True
+    _set_location(r, "Rack 4")
+    r.scheduler.advance(COALESCE * 3)
+    assert pub.sent == []
+    pub.full = False
+    r.scheduler.advance(COALESCE + 0.01)
+    assert len(pub.sent) == 1
+    assert next(v.data for v in pub.last().values if v.hadd == C1 and v.uuid == "location") == "Rack 4"
+
+
+def test_a_state_change_is_republished(rig: tuple[Rig, Retained]) -> None:
+    r, pub = rig
+    node = r.manager.nodes[C1]
+    node.failure = "its device cannot be read"
+    pub.sent.clear()
+    r.scheduler.advance(node.heartbeat + COALESCE + 0.01)
+    states = {str(n.hadd): n.state for n in pub.last().nodes}
+    assert states["1118/0001"] == "FAILED" and states["1118/0000"] == "ONLINE"
+
+
+def test_too_large_a_state_is_not_published(rig: tuple[Rig, Retained], monkeypatch: pytest.MonkeyPatch,
+                                            caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    r, pub = rig
+    monkeypatch.setattr("janitoo_node.retainedstate.MAX_RETAINED_PAYLOAD", 100)
+    pub.sent.clear()
+    _set_location(r, "Rack 5")
+    r.scheduler.advance(COALESCE + 0.01)
+    assert pub.sent == []
+    assert "retained state of" in caplog.text and "not published" in caplog.text
+
+
+def test_a_clean_stop_clears_forced(rig: tuple[Rig, Retained]) -> None:
+    r, pub = rig
+    pub.sent.clear()
+    pub.full = True  # a clear is never held back by the ceiling
+    r.manager.stop()
+    assert pub.sent == [(TOPIC, b"", True)]
+    r.scheduler.advance(REFRESH * 2)
+    assert len(pub.sent) == 1

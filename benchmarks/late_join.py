@@ -104,7 +104,7 @@ def main() -> None:
             t0 = time.monotonic()
             with JanitooClient(port=broker.port) as c:
                 t1 = time.monotonic()
-                net = c.discover()
+                net = c.discover(source="auto")
                 t2 = time.monotonic()
             lib.append(t2 - t1)
             total.append(t2 - t0)

@@ -622,14 +622,16 @@ class JanitooClient:
         idle: float = 1.0,
         target: Hadd | str | None = None,
         expected: Iterable[int] = (),
-        source: str = "auto",
+        source: str = "requests",
     ) -> NetworkMap:
         """Ask the network (or one controller) for nodes and values; returns as soon as it has answered.
 
-        `source` says where from: `retained` reads the retained state our nodes leave on the broker (no
-        request sent, see `read_retained`), `requests` asks the nodes (the original's way), `auto` (the
-        default) reads the retained state and asks the nodes only when it holds nothing (a network of the
-        original's nodes) or nothing of `target`. With `retained`/`auto`, the map holds every kind.
+        `source` says where from: `requests` (the default) asks the nodes, as the original did; `retained`
+        reads the retained state our nodes leave on the broker (no request sent, see `read_retained`);
+        `auto` reads the retained state and asks the nodes only when it holds nothing (a network of the
+        original's nodes) or nothing of `target` (`jnt query network` does this). `auto` misses the
+        original's nodes in a network that mixes them with ours. From the retained state, the map holds
+        every kind.
 
         All requests go out at once. The discovery is complete when every controller that answered the
         nodes request has answered every other one and nothing more came for `quiet` seconds; it never

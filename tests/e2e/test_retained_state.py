@@ -46,12 +46,12 @@ def test_a_late_client_learns_every_node_and_value_with_no_request_sent(
                     watcher.subscribe(watcher.topics.node_requests())]  # fmt: skip
         _wait_retained(watcher, NODES)
         with JanitooClient(port=broker.port, prefix=prefix) as late:
-            learned = late.discover(timeout=5)
+            learned = late.discover(timeout=5, source="auto")
         assert {str(h) for h in learned.nodes} == NODES, node.output()
         assert {n.state for n in learned.node_list()} == {"ONLINE"}
         # What the nodes themselves answer, asked by a third client: the same nodes and values.
         with JanitooClient(port=broker.port, prefix=prefix) as asker:
-            asked = asker.discover(timeout=5, source="requests")
+            asked = asker.discover(timeout=5)
             cid_prefix = asker.new_correlation().rsplit("-", 1)[0]
         assert _shape(learned) == _shape(asked)
         assert learned.node("1118/0001").name == asked.node("1118/0001").name == "Fake component 1"

@@ -32,9 +32,11 @@ from .events import CORRELATION_KEY, DiscoveryRequest, Message, ValueRequest
 from .exchange import (
     Answer,
     address_of,
+    check_source,
     correlated,
     discovery_filters,
     discovery_requests,
+    from_retained,
     matches,
     no_answer,
     reply_filters,
@@ -310,6 +312,11 @@ class AsyncJanitooClient:
 
     # ------------------------------------------------------------------------------ discovery
 
+    async def read_retained(self, timeout: float = 2.0) -> NetworkMap:
+        """The network as the broker's retained state tells it, no request sent (see
+        `JanitooClient.read_retained`; it waits on its own thread, not on the event loop)."""
+        return await asyncio.to_thread(self.sync.read_retained, timeout)
+
     async def discover(
         self,
         kinds: Iterable[str] = NETWORK_REQUESTS,
@@ -318,10 +325,16 @@ class AsyncJanitooClient:
         idle: float = 1.0,
         target: Hadd | str | None = None,
         expected: Iterable[int] = (),
+        source: str = "requests",
     ) -> NetworkMap:
         """Ask the network (or one controller) for nodes and values; returns as soon as it has answered
-        (the same completion rule as `JanitooClient.discover`, known controllers waited for)."""
+        (the same completion rule as `JanitooClient.discover`, known controllers waited for, and the same
+        `source` choices)."""
         tgt = None if target is None else Hadd.parse(target)
+        if check_source(source) != "requests":
+            kept = from_retained(await self.read_retained(min(timeout, 2.0)), source, tgt)
+            if kept is not None:
+                return kept
         cid = self.sync.new_correlation()
         collector = DiscoveryCollector(kinds, time.monotonic(), timeout, quiet, idle, cid, expected)
         inbox: asyncio.Queue[Message] = asyncio.Queue()

@@ -20,6 +20,7 @@ from .events import (
     ValueRequest,
 )
 from .model import ValueInfo
+from .network import NetworkMap
 from .topics import Topics
 
 Answer = DiscoveryReply | ValueReply | ValuePublication
@@ -154,3 +155,26 @@ def discovery_requests(
     if target is None:
         requests.append(DiscoveryRequest(RequestKind.NODES, reply_hadd, resolv=True, extra=extra))
     return requests
+
+
+DISCOVERY_SOURCES = ("requests", "retained", "auto")
+
+
+def check_source(source: str) -> str:
+    """A discovery source (`requests`, `retained` or `auto`); UsageError otherwise."""
+    if source not in DISCOVERY_SOURCES:
+        raise UsageError(f"unknown discovery source {source!r}; expected {', '.join(DISCOVERY_SOURCES)}")
+    return source
+
+
+def from_retained(kept: NetworkMap, source: str, target: Hadd | None) -> NetworkMap | None:
+    """What a discovery returns from the retained state `kept`, or None when it must ask the nodes:
+    `retained` never asks, `auto` asks when the retained state holds nothing (of `target`)."""
+    if target is not None:
+        only = NetworkMap()
+        only.nodes = {h: n for h, n in kept.nodes.items() if h.controller == target.controller}
+        only.values = {h: v for h, v in kept.values.items() if h.controller == target.controller}
+        kept = only
+    if source == "retained" or len(kept):
+        return kept
+    return None

@@ -29,9 +29,11 @@ from .events import CORRELATION_KEY, DiscoveryRequest, Message, ValueRequest
 from .exchange import (
     Answer,
     address_of,
+    check_source,
     correlated,
     discovery_filters,
     discovery_requests,
+    from_retained,
     matches,
     no_answer,
     reply_filters,
@@ -640,13 +642,9 @@ class JanitooClient:
         those that never answered are in the map's `unanswered`.
         """
         tgt = None if target is None else Hadd.parse(target)
-        if source not in ("auto", "retained", "requests"):
-            raise UsageError(f"unknown discovery source {source!r}; expected auto, retained or requests")
-        if source != "requests":
-            kept = self.read_retained(timeout=min(timeout, 2.0))
-            if tgt is not None:
-                kept = _only_controller(kept, tgt.controller)
-            if source == "retained" or len(kept):
+        if check_source(source) != "requests":
+            kept = from_retained(self.read_retained(timeout=min(timeout, 2.0)), source, tgt)
+            if kept is not None:
                 return kept
         cid = self.new_correlation()
         collector = DiscoveryCollector(kinds, time.monotonic(), timeout, quiet, idle, cid, expected)
@@ -713,10 +711,3 @@ class JanitooClient:
         if reader.rejected:
             log.warning("retained state: %d malformed payloads left out", reader.rejected)
         return reader
-
-
-def _only_controller(network: NetworkMap, controller: int) -> NetworkMap:
-    out = NetworkMap()
-    out.nodes = {h: n for h, n in network.nodes.items() if h.controller == controller}
-    out.values = {h: v for h, v in network.values.items() if h.controller == controller}
-    return out

@@ -3,12 +3,14 @@ the broker alone; a clean stop clears it, a crash leaves OFFLINE, a removed node
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 from pathlib import Path
 
 from janitoo_node.broker import MosquittoBroker
 from janitoo_protocol import Genre, NetworkMap
+from janitoo_protocol.aio import AsyncJanitooClient
 from janitoo_protocol.retained import RetainedTopics
 from janitoo_protocol.transport import Envelope, JanitooClient
 from tests.helpers import NodeProcess, fake_conf, wait_for
@@ -49,6 +51,9 @@ def test_a_late_client_learns_every_node_and_value_with_no_request_sent(
             learned = late.discover(timeout=5, source="auto")
         assert {str(h) for h in learned.nodes} == NODES, node.output()
         assert {n.state for n in learned.node_list()} == {"ONLINE"}
+        # The asyncio client reads it the same way.
+        learned_async = asyncio.run(_aio_discover(broker.port, prefix))
+        assert _shape(learned_async) == _shape(learned)
         # What the nodes themselves answer, asked by a third client: the same nodes and values.
         with JanitooClient(port=broker.port, prefix=prefix) as asker:
             asked = asker.discover(timeout=5)
@@ -174,3 +179,8 @@ def test_a_broker_restart_that_lost_the_retained_state_gets_it_back(
         _wait_retained(client, NODES)
         status = _raw_retained(client, RetainedTopics("").status(1118))
         assert json.loads(status) == {"state": "ONLINE", "controllers": [1118]}, node.output()
+
+
+async def _aio_discover(port: int, prefix: str) -> NetworkMap:
+    async with AsyncJanitooClient(port=port, prefix=prefix) as client:
+        return await client.discover(source="retained")

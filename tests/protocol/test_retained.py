@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from janitoo_protocol import Hadd, NodeInfo, ProtocolError, ValueInfo
+from janitoo_protocol import Hadd, NetworkMap, NodeInfo, ProtocolError, UsageError, ValueInfo
+from janitoo_protocol.exchange import check_source, from_retained
 from janitoo_protocol.retained import (
     MAX_RETAINED_PAYLOAD,
     Cleared,
@@ -134,3 +135,17 @@ def test_a_status_parses() -> None:
     assert parse_retained(RT, RT.status(7), status_payload("ONLINE", [8, 7])) == RetainedStatus(
         7, "ONLINE", frozenset({7, 8})
     )
+
+
+def test_the_discovery_source_rule() -> None:
+    r = _reader()
+    r.feed(RT.controller(7), controller_payload(NODES, [VALUE], 7))
+    kept = r.network_map()
+    assert from_retained(kept, "auto", None) is kept
+    assert from_retained(NetworkMap(), "auto", None) is None  # nothing retained: ask the nodes
+    assert from_retained(NetworkMap(), "retained", None) == NetworkMap()  # never asks
+    of_7 = from_retained(kept, "auto", Hadd(7, 3))
+    assert of_7 is not None and set(of_7.nodes) == {C, H}
+    assert from_retained(kept, "auto", Hadd(8, 0)) is None  # nothing of that controller: ask it
+    with pytest.raises(UsageError, match="unknown discovery source 'cache'"):
+        check_source("cache")

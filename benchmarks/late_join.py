@@ -5,6 +5,7 @@ A `jnt-node simulate` network (100 controllers of 9 nodes + their controller nod
 polled value each) publishes its retained state. Then:
 - one late client: `JanitooClient.discover()` (retained first) timed from the call to the map, and the
   connect + discover total; the nodes, values and ONLINE states it knows;
+- `jnt query network --vuuid all` (process start to exit), from the retained state and by requests;
 - 10 tools joining at once (threads, one connection each): requests counted on the wire (a watcher on
   the request topics), replies counted too, and the slowest tool's time; then the same with
   `source="requests"`.
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import threading
 import time
 
-from _common import Simulation
+from _common import Simulation, tool
 
 from janitoo_node.broker import MosquittoBroker
 from janitoo_protocol.retained import RetainedTopics
@@ -118,6 +120,19 @@ def main() -> None:
         print(f"| late client discover() (median of {args.runs}) | {statistics.median(lib) * 1000:.0f} ms "
               f"(min {min(lib) * 1000:.0f}) | < 200 ms |")  # fmt: skip
         print(f"| connect + discover() (median) | {statistics.median(total) * 1000:.0f} ms | |")
+        for source in ("auto", "requests"):
+            took = []
+            for _ in range(args.runs):
+                t = time.monotonic()
+                out = subprocess.run([*tool("jnt"), "query", "network", "--vuuid", "all", "--port", str(broker.port),
+                                      "--format", "json", "--source", source], capture_output=True, text=True,
+                                     timeout=120)  # fmt: skip
+                took.append(time.monotonic() - t)
+                if out.returncode != 0:
+                    raise RuntimeError(out.stderr)
+            print(f"| `jnt query network --vuuid all --source {source}` (median of {args.runs}) | "
+                  f"{statistics.median(took):.2f} s | {'< 0.8 s' if source == 'auto' else 'baseline'} |",
+                  flush=True)  # fmt: skip
         for source in ("auto", "requests"):
             requests, replies, slowest, found = tools_at_once(broker.port, args.tools, source)
             print(f"| {args.tools} tools at once, source={source}: requests / replies on the wire | "

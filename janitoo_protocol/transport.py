@@ -679,7 +679,8 @@ class JanitooClient:
 
         Subscribes to `<prefix>/retained/#`, then publishes a marker on its own sync topic: the broker
         delivers every retained message before it, so the reading ends at the marker. A broker or ACL that
-        drops the marker ends it after `timeout` seconds. Malformed or lying payloads are left out.
+        drops the marker ends it `timeout` seconds after the last message. Malformed or lying payloads are
+        left out.
         """
         return self.retained_snapshot(timeout).network_map()
 
@@ -691,9 +692,11 @@ class JanitooClient:
         rtopics = RetainedTopics(self.topics.prefix)
         reader = RetainedReader(rtopics, self.client_id, _uuid.uuid4().hex)
         done = threading.Event()
+        last = [time.monotonic()]
 
         def handler(env: Envelope) -> None:
             # Fed on paho's thread as the messages come: the reading is done when the marker is.
+            last[0] = env.received_at
             if reader.feed(env.topic, env.payload):
                 done.set()
 
@@ -704,7 +707,13 @@ class JanitooClient:
         subs = [self.subscribe(f, handler) for f in filters]
         try:
             self.publish_raw(rtopics.sync(self.client_id), reader.nonce)
-            done.wait(timeout)
+            last[0] = max(last[0], time.monotonic())
+            # `timeout` runs from the last message, not the first: a busy client still reading a large
+            # state is not cut short; a state that keeps changing is, at ten times `timeout`.
+            give_up = time.monotonic() + 10 * timeout
+            while not done.wait(max(0.0, min(last[0] + timeout, give_up) - time.monotonic())):
+                if time.monotonic() >= min(last[0] + timeout, give_up):
+                    break
         finally:
             for s in subs:
                 s.close()

@@ -22,6 +22,7 @@ FULL = [
     ("Codec (issue: protocol codec)", ["codec.py"]),
     ("Client transport and discovery (JanitooClient)", ["client.py"]),
     ("Discovery by network size (`jnt query network --vuuid all`)", ["discovery.py"]),
+    ("Late join from retained state (1,000 nodes; 10 tools at once)", ["late_join.py"]),
     ("Publish and ingest throughput (runtime, `jnt spy`)", ["throughput.py"]),
     ("Node boot, RSS and idle CPU (fake bus)", ["node_boot.py"]),
     (
@@ -39,6 +40,7 @@ QUICK_ARGS = {
     "client.py": [],
     "discovery.py": ["--sizes", "10,100", "--runs", "1"],
     "throughput.py": ["--n", "5000"],
+    "late_join.py": ["--controllers", "10", "--runs", "1"],
     "node_boot.py": ["--runs", "2", "--idle", "3"],
     "failover.py": ["--runs", "2", "--hang-runs", "1"],
     "request_flood.py": ["--seconds", "4"],

@@ -171,3 +171,29 @@ def _drain(sub: Subscription) -> list[Envelope]:
             out.append(sub.queue.get_nowait())
         except queue.Empty:
             return out
+
+
+def test_a_bridge_of_one_prefixed_network_only(tmp_path: Path) -> None:
+    # `topic site/# both 0` carries the network under the prefix `site`, and nothing else.
+    with MosquittoBroker() as house, MosquittoBroker(extra_config=bridge_config(house.port, "site")) as shed:
+        conf = node_conf(tmp_path / "n40.conf", shed.port, N, None)
+        conf.write_text(conf.read_text().replace("[system]\n", "[system]\ntopic_prefix = site\n", 1))
+        with NodeProcess(conf) as node, JanitooClient(port=house.port, prefix="site") as client:
+            with client.subscribe("site/dhcp/heartbeat/0040/+") as beats:
+                wait_for(beats, lambda e: True, 15, "the shed's heartbeats under the prefix, in the house")
+            for source in ("retained", "requests"):
+                r = _jnt(house.port, "--prefix", "site", "--source", source)
+                assert r.returncode == 0, r.stderr + node.output()
+                assert {row["hadd"] for row in json.loads(r.stdout)} == all_nodes(N), source
+            assert client.get_value("0040/0001", "name", "config").data is not None
+            # The original's unprefixed topics are not bridged.
+            with (
+                JanitooClient(port=shed.port) as shed_client,
+                client.subscribe("/#") as plain,
+                client.subscribe("site/bridge/#") as probe,
+            ):
+                shed_client.publish_raw("/dhcp/heartbeat/0099/0000", b"ONLINE")
+                shed_client.publish_raw("site/bridge/probe", b"after")
+                wait_for(probe, lambda e: True, 5, "the probe sent after the unprefixed heartbeat")
+                # One client's messages cross the bridge in order: had the first crossed, it would be here.
+                assert plain.queue is not None and plain.queue.empty()

@@ -61,6 +61,7 @@ class NodeManager:
         self._poll_timers: dict[tuple[Hadd, str], Timer] = {}
         # The late-join extension (retainedstate.py): set by the runtime that owns a connection for it.
         self.retained: RetainedState | None = None
+        self._polling = False
         self._build(component_factories)
 
     # ------------------------------------------------------------------------------ building
@@ -176,6 +177,13 @@ class NodeManager:
         for node in self.nodes.values():
             self.publish(Heartbeat(node.hadd, "OFFLINE"))
 
+    def value_published(self, hadd: Hadd) -> None:
+        """A value of node `hadd` was published (by us or a component, on any thread): the retained
+        state follows, at once for anything but a poll (an event a late reader must not miss)."""
+        node = self.nodes.get(hadd)
+        if node is not None and self.retained is not None:
+            self.retained.changed(node, event=not self._polling)
+
     def republish_retained(self) -> None:
         """Publish the retained state again now (after a broker restart that lost it)."""
         if self.online and self.retained is not None:
@@ -221,7 +229,11 @@ class NodeManager:
     def _poll(self, node: Node, value: Value) -> None:
         if not self.online:
             return
-        self.publish_value(value, fresh=True)
+        self._polling = True  # a periodic reading: its retained copy may be coalesced with others
+        try:
+            self.publish_value(value, fresh=True)
+        finally:
+            self._polling = False
         self._schedule_poll(node, value)
 
     def _poll_setter(self, poll_value: Value, index: int, data: Any) -> None:
@@ -250,8 +262,6 @@ class NodeManager:
             log.error("%s %s: genre %s cannot be published", node.hadd, value.uuid, value.genre)
             return
         self.publish(ValuePublication(genre, node.hadd, value.uuid, infos, indexed=value.is_multi))
-        if self.retained is not None:
-            self.retained.changed(node)
 
     # ------------------------------------------------------------------------------ requests
 
@@ -331,8 +341,6 @@ class NodeManager:
                 self._refuse(req, value, f"setter failed: {exc}")
                 return
             data = stored if req.genre == Genre.CONFIG else req.data
-            if self.retained is not None:
-                self.retained.changed(node)
         elif req.is_readonly:
             data = value.read(index)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,11 @@ log = logging.getLogger("janitoo.retained")
 # (topic, payload, force) -> sent. `force` is for clears: one per bus at a stop, and never dropped by the
 # publication ceiling (a dropped clear would leave stale state behind).
 PublishRetained = Callable[[str, bytes, bool], bool]
-# Seconds between two retained publications of one bus: polls, SETs and state changes are coalesced.
+# Seconds between two retained publications of one bus: a burst of polls, SETs and state changes is
+# coalesced (a lone change after a quiet moment goes at once).
 COALESCE = 1.0
+# Seconds between two publications for events (state changes, SETs), which a reader must not see late.
+EVENT_GAP = 0.1
 # Seconds between two publications with no change: a bridged broker that restarted without persistence
 # lost our state, and nothing on our side says so.
 REFRESH = 600.0
@@ -40,26 +44,42 @@ class RetainedState:
         self.coalesce = coalesce
         self.refresh = refresh
         self._refreshing = False  # the pending timer is the periodic refresh, not a coalesced change
+        self._sent_at: float | None = None  # when the last publication went (the scheduler's clock)
+        self._due = 0.0  # when the pending timer fires
+        # changed() comes from any thread (a component publishing); the rest runs on the bus worker.
+        self._lock = threading.Lock()
         self.manager: NodeManager | None = None
         self._states: dict[Hadd, str] = {}
         self._timer: Timer | None = None
         self.published = 0  # how many retained publications (for tests and benchmarks)
 
     def start(self, manager: NodeManager) -> None:
-        """Publish the bus's nodes now."""
-        self.manager = manager
-        self.flush()
+        """Publish the bus's nodes as soon as what the start scheduled at once has run (a component's first
+        transition, e.g. the tutorial's boot exit, is in the first publication)."""
+        with self._lock:
+            self.manager = manager
+            self._timer = manager.bus.call_later(0.0, self.flush)
 
-    def changed(self, node: Node) -> None:
-        """A value of `node` was published: the retained copy follows within `coalesce` seconds."""
-        if self.manager is None:
-            return
-        if self._timer is not None and self._refreshing:
-            self._timer.cancel()  # a change comes before the next refresh
-            self._timer = None
-        if self._timer is None:
+    def changed(self, node: Node, event: bool = False) -> None:
+        """A value of `node` was published: the retained copy follows within `coalesce` seconds, or
+        within `EVENT_GAP` for an `event` (a state change, a SET: not a periodic reading)."""
+        with self._lock:
+            manager = self.manager
+            if manager is None:
+                return
+            # At once after a quiet moment, so a reader never sees a lone change late; a burst is coalesced
+            # into one publication per `coalesce` seconds (per EVENT_GAP for events: a reader that joins
+            # between a live publication and its retained copy would keep the stale one until the next).
+            gap = EVENT_GAP if event else self.coalesce
+            now = manager.bus.ctx.scheduler.clock()
+            delay = 0.0 if self._sent_at is None else max(0.0, self._sent_at + gap - now)
+            if self._timer is not None and not self._refreshing and self._due <= now + delay:
+                return  # a publication is due soon enough: it will hold this change too
+            if self._timer is not None:
+                self._timer.cancel()
             self._refreshing = False
-            self._timer = self.manager.bus.call_later(self.coalesce, self.flush)
+            self._due = now + delay
+            self._timer = manager.bus.call_later(delay, self.flush)
 
     def state_changed(self, node: Node, state: str) -> None:
         """Called at each heartbeat: a new state is republished (an unchanged one costs nothing)."""
@@ -68,9 +88,10 @@ class RetainedState:
 
     def flush(self) -> None:
         """Publish the bus's retained state now."""
-        if self._timer is not None:
-            self._timer.cancel()  # flushed early (start, reconnect): the pending one is not needed
-        self._timer = None
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()  # flushed early (start, reconnect): the pending one is not needed
+            self._timer = None
         manager = self.manager
         if manager is None or not manager.online:
             return
@@ -84,21 +105,26 @@ class RetainedState:
             log.error("controller %04d: retained state of %d bytes is over %d; not published", ctrl,
                       len(payload), MAX_RETAINED_PAYLOAD)  # fmt: skip
             return
-        if self.publish(self.topics.controller(ctrl), payload, False):
+        sent = self.publish(self.topics.controller(ctrl), payload, False)
+        if sent:
             self._states = states
             self.published += 1
-            self._refreshing = True
-            self._timer = manager.bus.call_later(self.refresh, self.flush)
-        else:  # over the publication ceiling: tried again after the next period
-            self._refreshing = False
-            self._timer = manager.bus.call_later(self.coalesce, self.flush)
+            self._sent_at = manager.bus.ctx.scheduler.clock()
+        with self._lock:
+            if self._timer is None:  # else a change came meanwhile: its flush follows
+                # Over the publication ceiling, tried again after the next period; else the refresh.
+                self._refreshing = sent
+                delay = self.refresh if sent else self.coalesce
+                self._due = manager.bus.ctx.scheduler.clock() + delay
+                self._timer = manager.bus.call_later(delay, self.flush)
 
     def clear(self) -> None:
         """Clean stop: the bus's retained copy is removed (an empty retained payload)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        manager = self.manager
-        self.manager = None
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            manager = self.manager
+            self.manager = None
         if manager is not None:
             self.publish(self.topics.controller(manager.controller.hadd.controller), b"", True)

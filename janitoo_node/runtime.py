@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from janitoo_protocol import JanitooClient, Message
+from janitoo_protocol import JanitooClient, Message, ValuePublication
 
 from .bus import Bus, BusContext, ComponentFactory, InlineWorker, Worker
 from .config import JanitooConfig
@@ -46,9 +46,19 @@ def build_bus(
 ) -> BusRuntime:
     """Build one bus: its context (publishing included, so a component can publish from its first
     moment), the bus, and the node manager that publishes through the same function."""
+    managers: list[NodeManager] = []
+
+    def publish_and_track(message: Message) -> None:
+        publish(message)
+        # Every value publication (a poll, a SET's answer, a component reporting a change from any thread)
+        # reaches the retained state of its node (the late-join extension) within a second.
+        if managers and isinstance(message, ValuePublication):
+            managers[0].value_published(message.hadd)
+
     ctx = BusContext(
-        config=cfg, section=section, scheduler=scheduler, worker=worker, publish=publish, root=root,
+        config=cfg, section=section, scheduler=scheduler, worker=worker, publish=publish_and_track, root=root,
         backend=backend,
     )  # fmt: skip
     bus = bus_factory(ctx)
-    return BusRuntime(NodeManager(bus, component_factories, publish), worker)
+    managers.append(NodeManager(bus, component_factories, publish_and_track))
+    return BusRuntime(managers[0], worker)

@@ -164,7 +164,12 @@ class Bridge:
             return
         timeout = self.discover_timeout if target is None else min(self.discover_timeout, 2.0)
         try:
-            network = await asyncio.to_thread(client.discover, NETWORK_REQUESTS, timeout, 0.3, 1.0, target)
+            # The whole network from the retained state our nodes leave on the broker (no request sent, so
+            # ten managers starting at once are no storm); the original's controllers are asked one by one
+            # when their heartbeats make the view want them, as any new controller is.
+            source = "auto" if target is None else "requests"
+            network = await asyncio.to_thread(client.discover, NETWORK_REQUESTS, timeout, 0.3, 1.0, target,
+                                              source=source)  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - a failed discovery is retried by the next heartbeat
             log.warning("discovery of %s failed: %s", target or "the network", exc)
             return

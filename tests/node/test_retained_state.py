@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from janitoo_node.retainedstate import COALESCE, REFRESH, RetainedState
+from janitoo_node.retainedstate import COALESCE, EVENT_GAP, REFRESH, RetainedState
 from janitoo_protocol import Genre, Hadd, ValueRequest
 from janitoo_protocol.retained import RetainedController, RetainedTopics, parse_retained
 from tests.node.test_runtime_nodeman import DATA, ME, Rig
@@ -44,6 +44,7 @@ def rig(tmp_path: Path) -> tuple[Rig, Retained]:
     pub = Retained()
     r.manager.retained = RetainedState(pub, "", status=1118)
     r.manager.start()
+    r.scheduler.advance(0)  # the first publication follows what the start scheduled at once
     return r, pub
 
 
@@ -61,16 +62,32 @@ def test_published_at_start_whole_and_readable(rig: tuple[Rig, Retained]) -> Non
     assert {(v.hadd, v.uuid) for v in item.values} >= {(C1, "location"), (C1, "heartbeat")}
 
 
-def test_changes_are_coalesced_into_one_publication(rig: tuple[Rig, Retained]) -> None:
+def test_a_lone_change_goes_at_once_and_a_burst_is_coalesced(rig: tuple[Rig, Retained]) -> None:
     r, pub = rig
+    r.scheduler.advance(COALESCE * 2)
     pub.sent.clear()
-    _set_location(r, "Rack 1")
+    _set_location(r, "Rack 0")  # an event after a quiet moment: at once
+    r.scheduler.advance(0)
+    assert len(pub.sent) == 1
+    pub.sent.clear()
+    _set_location(r, "Rack 1")  # events right after: one publication EVENT_GAP after the last
     _set_location(r, "Rack 2")
+    r.scheduler.advance(EVENT_GAP * 0.9)
+    assert pub.sent == []
+    r.scheduler.advance(EVENT_GAP * 0.2)
+    assert len(pub.sent) == 1
+    assert next(v.data for v in pub.last().values if v.hadd == C1 and v.uuid == "location") == "Rack 2"
+    # Periodic readings (polls) right after: coalesced over COALESCE seconds.
+    pub.sent.clear()
+    retained = r.manager.retained
+    assert retained is not None
+    node = r.manager.nodes[C1]
+    retained.changed(node)
+    retained.changed(node)
     r.scheduler.advance(COALESCE * 0.9)
     assert pub.sent == []
     r.scheduler.advance(COALESCE * 0.2)
     assert len(pub.sent) == 1
-    assert next(v.data for v in pub.last().values if v.hadd == C1 and v.uuid == "location") == "Rack 2"
 
 
 def test_refreshed_with_no_change_and_a_change_comes_first(rig: tuple[Rig, Retained]) -> None:
@@ -86,7 +103,7 @@ def test_refreshed_with_no_change_and_a_change_comes_first(rig: tuple[Rig, Retai
     _set_location(r, "Rack 3")
     r.scheduler.advance(COALESCE + 0.01)
     assert len(pub.sent) == 1  # the change did not wait for the refresh
-    r.scheduler.advance(REFRESH - 1)
+    r.scheduler.advance(REFRESH - 2)
     assert len(pub.sent) == 1
     r.scheduler.advance(2)
     assert len(pub.sent) == 2  # the refresh, a period after the last publication

@@ -4,6 +4,7 @@ from other traffic, and reading it. Shared by the threaded client (`transport`) 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import Any
 
 from .addressing import Hadd
@@ -178,3 +179,9 @@ def from_retained(kept: NetworkMap, source: str, target: Hadd | None) -> Network
     if source == "retained" or len(kept):
         return kept
     return None
+
+
+def unpublished(kept: NetworkMap, heard: Iterable[int]) -> list[int]:
+    """Controllers heard alive (heartbeats) that the retained state does not hold: the original's, or ours
+    with `retained_state = false`. A discovery asks them directly, and them only."""
+    return sorted({c for c in heard if not kept.knows_controller(c)})

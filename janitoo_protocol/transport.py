@@ -20,12 +20,12 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from .addressing import Hadd
-from .codes import NETWORK_REQUESTS, Genre
+from .codes import NETWORK_REQUESTS, Genre, NodeState
 from .decoding import decode
 from .discovery import DiscoveryCollector
 from .encoding import encode
 from .errors import ConnectError, ProtocolError, RequestTimeout, UsageError
-from .events import CORRELATION_KEY, DiscoveryRequest, Message, ValueRequest
+from .events import CORRELATION_KEY, DiscoveryRequest, Heartbeat, Message, ValueRequest
 from .exchange import (
     Answer,
     address_of,
@@ -37,6 +37,7 @@ from .exchange import (
     matches,
     no_answer,
     reply_filters,
+    unpublished,
     value_answer,
     value_request,
 )
@@ -46,6 +47,9 @@ from .retained import RetainedReader, RetainedTopics
 from .topics import Topics, filter_problem
 
 log = logging.getLogger("janitoo.transport")
+
+# Heartbeat states of a controller that answers requests (the discovery's rule).
+_ANSWERING = frozenset({NodeState.ONLINE, NodeState.BOOT, NodeState.CONFIG})
 
 DEFAULT_REPLY_HADD = Hadd(9999, 9990)  # jnt_query's --myhadd default
 
@@ -643,9 +647,41 @@ class JanitooClient:
         """
         tgt = None if target is None else Hadd.parse(target)
         if check_source(source) != "requests":
-            kept = from_retained(self.read_retained(timeout=min(timeout, 2.0)), source, tgt)
+            heard: set[int] = set()
+
+            def alive(env: Envelope) -> None:
+                m = env.message
+                if isinstance(m, Heartbeat) and m.state in _ANSWERING:
+                    heard.add(m.hadd.controller)
+
+            # Heartbeats heard meanwhile name controllers that may not publish a retained state.
+            beats = self.subscribe(self.topics.heartbeat_all(), alive) if source == "auto" else None
+            try:
+                kept = from_retained(self.read_retained(timeout=min(timeout, 2.0)), source, tgt)
+            finally:
+                if beats is not None:
+                    beats.close()
             if kept is not None:
+                others = [] if tgt is not None or source == "retained" else unpublished(kept, heard)
+                if others:
+                    asked = self._ask(kinds, timeout, quiet, idle, [Hadd(c, 0) for c in others], others)
+                    kept.update(asked)
+                    kept.unanswered = asked.unanswered
                 return kept
+        return self._ask(kinds, timeout, quiet, idle, tgt, expected)
+
+    def _ask(
+        self,
+        kinds: Iterable[str],
+        timeout: float,
+        quiet: float,
+        idle: float,
+        tgt: Hadd | list[Hadd] | None,
+        expected: Iterable[int],
+    ) -> NetworkMap:
+        """The discovery by requests: to the whole network (`tgt` None), one controller, or several."""
+        targets = tgt if isinstance(tgt, list) else None
+        one = None if isinstance(tgt, list) else tgt
         cid = self.new_correlation()
         collector = DiscoveryCollector(kinds, time.monotonic(), timeout, quiet, idle, cid, expected)
         inbox: queue.Queue[Message] = queue.Queue()
@@ -655,10 +691,13 @@ class JanitooClient:
             if m is not None:
                 inbox.put(m)
 
-        subs = [self.subscribe(f, handler) for f in discovery_filters(self.topics, self.reply_hadd, tgt)]
+        filters = discovery_filters(self.topics, self.reply_hadd, targets[0] if targets else one)
+        subs = [self.subscribe(f, handler) for f in filters]
         try:
-            for req in discovery_requests(collector, self.reply_hadd, tgt, cid):
-                self.publish(req)
+            per_target: list[Hadd | None] = list(targets) if targets else [one]
+            for t in per_target:
+                for req in discovery_requests(collector, self.reply_hadd, t, cid):
+                    self.publish(req)
             while True:
                 now = time.monotonic()
                 if collector.done(now):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import signal
 from pathlib import Path
 
 from janitoo_node.broker import MosquittoBroker
-from janitoo_protocol import Genre, NetworkMap
+from janitoo_protocol import Genre, Hadd, NetworkMap
 from janitoo_protocol.aio import AsyncJanitooClient
 from janitoo_protocol.retained import RetainedTopics
 from janitoo_protocol.transport import Envelope, JanitooClient
@@ -184,3 +185,35 @@ def test_a_broker_restart_that_lost_the_retained_state_gets_it_back(
 async def _aio_discover(port: int, prefix: str) -> NetworkMap:
     async with AsyncJanitooClient(port=port, prefix=prefix) as client:
         return await client.discover(source="retained")
+
+
+def test_auto_asks_only_the_controllers_heard_that_publish_no_retained_state(
+    broker: MosquittoBroker, tmp_path: Path, prefix: str
+) -> None:
+    ours = fake_conf(tmp_path / "ours.conf", broker.port, prefix=prefix)
+    # Controller 1119 behaves as the original's (no retained state) and heartbeats every second.
+    legacy = fake_conf(tmp_path / "legacy.conf", broker.port, prefix=prefix, controller=1119, heartbeat=1,
+                       extra="").read_text().replace("[system]\n", "[system]\nretained_state = false\n", 1)  # fmt: skip
+    (tmp_path / "legacy.conf").write_text(legacy)
+    legacy_nodes = {"1119/0000", "1119/0001", "1119/0002"}
+    with (
+        JanitooClient(port=broker.port, prefix=prefix) as watcher,
+        NodeProcess(ours),
+        NodeProcess(tmp_path / "legacy.conf") as old,
+    ):
+        requests = [watcher.subscribe(watcher.topics.broadcast_request()),
+                    watcher.subscribe(watcher.topics.node_requests())]  # fmt: skip
+        _wait_retained(watcher, NODES)
+        with watcher.subscribe(watcher.topics.heartbeat(Hadd(1119, 0))) as beat:
+            wait_for(beat, lambda e: True, 15, "the legacy controller's heartbeat")
+        # The late client hears 1119 while it reads (a heartbeat each second; the read is retried until one
+        # falls inside it), finds no retained state of it, and asks it, and it only.
+        with JanitooClient(port=broker.port, prefix=prefix) as late:
+            deadline = time.monotonic() + 15
+            learned = late.discover(timeout=5, source="auto")
+            while not legacy_nodes <= {str(h) for h in learned.nodes}:
+                assert time.monotonic() < deadline, "no read heard the legacy controller's heartbeat"
+                learned = late.discover(timeout=5, source="auto")
+        assert {str(h) for h in learned.nodes} == NODES | legacy_nodes, old.output()
+        seen = [env for sub in requests for env in iter(lambda s=sub: s.get(0.2), None)]
+        assert seen and {env.topic for env in seen} == {f"{prefix}/nodes/1119/0000/request"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import signal
+import time
 from pathlib import Path
 
 from janitoo_node.broker import MosquittoBroker

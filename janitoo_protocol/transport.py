@@ -634,10 +634,11 @@ class JanitooClient:
 
         `source` says where from: `requests` (the default) asks the nodes, as the original did; `retained`
         reads the retained state our nodes leave on the broker (no request sent, see `read_retained`);
-        `auto` reads the retained state and asks the nodes only when it holds nothing (a network of the
-        original's nodes) or nothing of `target` (`jnt query network` does this). `auto` misses the
-        original's nodes in a network that mixes them with ours. From the retained state, the map holds
-        every kind.
+        `auto` reads the retained state and asks the nodes when it holds nothing (a network of the
+        original's nodes) or nothing of `target`; otherwise it asks, directly, only the controllers heard
+        alive in a heartbeat during the reading that have no retained state (`jnt query network` does
+        this). A mixed network's original controllers that do not heartbeat meanwhile are missed: ask
+        with `requests` there. From the retained state, the map holds every kind.
 
         All requests go out at once. The discovery is complete when every controller that answered the
         nodes request has answered every other one and nothing more came for `quiet` seconds; it never

@@ -132,6 +132,7 @@ def test_a_network_across_a_bridge_discovery_get_set_heartbeats_wills_restart_an
         restarted = time.monotonic()
         site.shed.start()
         wait_bridged(site.shed, site.house)
+        wait_bridged(site.house, site.shed)  # requests go this way: the bridge's subscription on the house
         # The shed's nodes reconnect and heartbeat at once; the house hears them again through the bridge.
         wait_for(
             wire, _heartbeat_of("0040/0001"), 10, "the shed's nodes again after the bridge restart", after

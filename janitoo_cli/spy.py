@@ -22,6 +22,7 @@ from janitoo_protocol import (
     Hadd,
     Heartbeat,
     HeartbeatDispatch,
+    ProtocolError,
     ResolvHeartbeat,
     ValueInfo,
     ValuePublication,
@@ -29,6 +30,13 @@ from janitoo_protocol import (
     ValueRequest,
 )
 from janitoo_protocol.events import REQUEST_GENRES, LeaseMessage
+from janitoo_protocol.retained import (
+    Cleared,
+    RetainedController,
+    RetainedStatus,
+    RetainedTopics,
+    parse_retained,
+)
 from janitoo_protocol.topics import TopicKind, Topics
 from janitoo_protocol.transport import Envelope, JanitooClient
 
@@ -235,6 +243,9 @@ def inspect(env: Envelope, topics: Topics, wall: float | None = None) -> Seen:
         topic_hadd = info.hadd
     except ValueError:
         kind = "other"
+    retained_root = RetainedTopics(topics.prefix).root
+    if env.topic.startswith(retained_root):
+        return _retained_seen(env, RetainedTopics(topics.prefix), wall)
     message = env.message
     if message is None:
         err = env.error
@@ -250,6 +261,33 @@ def inspect(env: Envelope, topics: Topics, wall: float | None = None) -> Seen:
     return Seen(
         wall, env.topic, env.qos, env.retain, env.payload, kind, col, text, fields, genre, involved, state
     )
+
+
+def _retained_seen(env: Envelope, rtopics: RetainedTopics, wall: float) -> Seen:
+    """A message of the retained-state extension (docs/protocol.md), described in one line."""
+    try:
+        r = parse_retained(rtopics, env.topic, env.payload)
+    except ProtocolError as exc:
+        text = f"!! undecodable ({exc.reason}) {env.topic} {payload_text(env.payload, MAX_PAYLOAD)}"
+        return Seen(wall, env.topic, env.qos, env.retain, env.payload, "other", "-", text,
+                    {"undecodable": exc.reason}, undecodable=exc.reason)  # fmt: skip
+    hadd = "-"
+    if isinstance(r, RetainedController):
+        hadd, text = (
+            f"{r.controller:04d}/0000",
+            f"retained state: {len(r.nodes)} nodes, {len(r.values)} values",
+        )
+    elif isinstance(r, RetainedStatus):
+        ctrls = ", ".join(f"{c:04d}" for c in sorted(r.controllers))
+        hadd, text = f"{r.controller:04d}/0000", f"retained status {r.state} for {ctrls}"
+    elif isinstance(r, Cleared):
+        hadd, text = (
+            f"{r.controller:04d}/0000",
+            "retained " + ("status" if r.status else "state") + " cleared",
+        )
+    else:
+        text = f"retained-state sync marker of {r.token}"
+    return Seen(wall, env.topic, env.qos, env.retain, env.payload, "other", hadd, text, {"retained": True})
 
 
 def clock(wall: float) -> str:

@@ -242,3 +242,14 @@ def test_spy_format_csv_is_one_row_per_message(jnt: Jnt, retained: FakeNetwork) 
     assert set(by_topic) == {tail for tail, _ in RETAINED}
     hb = by_topic["/dhcp/heartbeat/1118/0001"]
     assert hb[2:6] == ["0", "True", "heartbeat", "1118/0001"] and hb[6].startswith("ONLINE")
+
+
+def test_spy_describes_the_retained_state_extension(jnt: Jnt, quiet_network: FakeNetwork) -> None:
+    good = json.dumps({"nodes": [{"uuid": "c", "hadd": "0226/0000", "state": "ONLINE"}], "values": [],
+                       "status": 226}).encode()  # fmt: skip
+    publish_retained(
+        quiet_network, [("/retained/controllers/0226", good), ("/retained/controllers/bad", b"x")]
+    )
+    lines = strip_time(spy(jnt, quiet_network, "-n", "2").stdout.splitlines())
+    assert "OTHER      0226/0000  retained state: 1 nodes, 0 values" in lines
+    assert any(x.startswith("OTHER      -          !! undecodable (a controller is 4 digits)") for x in lines)

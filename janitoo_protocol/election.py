@@ -34,6 +34,12 @@ higher epoch and steps down too. Only `take_back = true` lets a configured prima
 current one take the role back, with yet a higher epoch, once it is synced; a lower-ranked controller
 never takes back, so two of them cannot fight.
 
+The original's primary (`janitoo_dhcp`) sends its resolv heartbeat every `resolv_timeout` (15 s in its
+shipped config) with no epoch, and never steps down (it does not listen as a primary). A heartbeat with no
+epoch is therefore the original's and outranks every epoch and rank: everyone follows it, a primary of
+ours steps down for it (and keeps serving as a secondary), nobody takes the role back from it. The
+watchdog that replaces a silent primary is sized from the period observed (see roles.py), not fixed.
+
 A controller that was frozen (SIGSTOP) or cut from the broker heard nothing meanwhile: an ELECTING one
 that lost its primary follows it again (the loss may have been its own deafness).
 """
@@ -116,9 +122,11 @@ class Facts:
     lost: Hadd | None  # the primary we lost (ELECTING)
     lost_epoch: int
     holding: bool  # primary back from a freeze, listening before it beats again
+    primary_original: bool = False  # the primary we follow is an original one (no epoch: cannot step down)
     sender: Hadd | None = None  # the controller whose resolv heartbeat this is
     sender_epoch: int = 0
     sender_priority: int = 0
+    sender_original: bool = False  # its heartbeat carries no epoch: the original's primary (janitoo_dhcp)
 
     @property
     def my_rank(self) -> tuple[int, Hadd]:
@@ -147,10 +155,22 @@ def from_our_primary(f: Facts) -> bool:
     return f.sender is not None and f.sender == f.primary
 
 
+def from_an_original(f: Facts) -> bool:
+    """An original primary (no epoch): it never steps down, so it outranks every epoch and rank."""
+    return f.sender is not None and f.sender_original
+
+
+def a_new_original(f: Facts) -> bool:
+    """An original primary we do not follow yet, while we follow none (two originals: keep the first)."""
+    return from_an_original(f) and not from_our_primary(f) and not f.primary_original
+
+
 def we_take_back_from_our_primary(f: Facts) -> bool:
-    """take_back: a configured primary that outranks the primary it follows takes the role, once synced."""
+    """take_back: a configured primary that outranks the primary it follows takes the role, once synced
+    (never from an original primary: it cannot step down, so two primaries would stay)."""
     return (
         from_our_primary(f)
+        and not f.sender_original
         and f.take_back
         and f.configured_primary
         and f.my_rank < f.sender_rank
@@ -159,8 +179,11 @@ def we_take_back_from_our_primary(f: Facts) -> bool:
 
 
 def better_than_our_primary(f: Facts) -> bool:
-    """Higher epoch, or better rank at equal epoch, than the primary we follow."""
+    """Higher epoch, or better rank at equal epoch, than the primary we follow (an original one is never
+    beaten: it would not step down)."""
     assert f.primary is not None
+    if f.primary_original:
+        return False
     ours = f.primary_rank if f.primary_rank is not None else rank(0, f.primary)
     return (-f.sender_epoch, f.sender_rank) < (-f.epoch, ours)
 
@@ -208,13 +231,17 @@ DECISIONS: tuple[Rule, ...] = (
     Rule(SECONDARY, Event.PRIMARY_HEARD, we_take_back_from_our_primary, Act.PROMOTE,
          "take_back: outranking our primary, taking the role back"),
     Rule(SECONDARY, Event.PRIMARY_HEARD, from_our_primary, Act.KEEP, "our primary is alive"),
+    Rule(SECONDARY, Event.PRIMARY_HEARD, a_new_original, Act.FOLLOW, "an original primary: it never steps down"),
     Rule(SECONDARY, Event.PRIMARY_HEARD, better_than_our_primary, Act.FOLLOW, "a primary with a newer epoch or better rank"),
     Rule(SECONDARY, Event.PRIMARY_GONE, from_our_primary, Act.LOSE_PRIMARY, "its will or its goodbye"),
     Rule(SECONDARY, Event.WATCHDOG_TIMEOUT, always, Act.LOSE_PRIMARY, "no resolv heartbeat"),
+    Rule(ELECTING, Event.PRIMARY_HEARD, from_an_original, Act.FOLLOW, "an original primary: it never steps down"),
     Rule(ELECTING, Event.PRIMARY_HEARD, lost_primary_back_or_newer, Act.FOLLOW, "the lost primary is back, or a new one"),
     Rule(ELECTING, Event.PRIMARY_GONE, always, Act.ELECT, "a better-ranked candidate may just have died"),
     Rule(ELECTING, Event.ELECTION_DUE, always, Act.PROMOTE, "our turn in the election"),
     Rule(ELECTING, Event.THAWED, lost_known, Act.FOLLOW_LOST, "the loss may have been our own deafness"),
+    Rule(PRIMARY, Event.PRIMARY_HEARD, from_an_original, Act.FOLLOW,
+         "an original primary never steps down: stepping down, serving as a secondary"),
     Rule(PRIMARY, Event.PRIMARY_HEARD, beats_us_but_we_take_back, Act.PROMOTE,
          "take_back: it claims a newer epoch, we outrank it: taking the role back"),
     Rule(PRIMARY, Event.PRIMARY_HEARD, beats_us, Act.FOLLOW, "stepping down for a newer epoch or better rank"),

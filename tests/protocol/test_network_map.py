@@ -207,7 +207,14 @@ def test_resolv_sync_rejects_others_and_times_out_for_an_original_primary() -> N
         assert sync.feed(roundtrip([plain])[0])
     assert not sync.complete and not sync.done(4.9) and sync.done(5.0) and sync.next_wake() == 5.0
     assert len(sync.map) == 6 and sync.replies == 2
-    assert "request_info_nodes" in sync.missing()
+    # What it answered is held (unmarked: all it has); exactly the four others are missing.
+    assert sync.received() == ["request_info_nodes", "request_info_systems"]
+    assert sync.missing() == ["request_info_users", "request_info_configs", "request_info_basics",
+                              "request_info_commands"]  # fmt: skip
+    only = ResolvSync(
+        OWN, "cid-2", started=0.0, timeout=5.0, kinds=["request_info_systems", "request_info_nodes"]
+    )
+    assert [r.kind for r in only.requests()] == ["request_info_nodes", "request_info_systems"]
 
 
 def test_resolv_request_decodes_as_resolv() -> None:

@@ -12,10 +12,13 @@ What it does, as the spec says the original does:
 
 from __future__ import annotations
 
+import threading
+
 from janitoo_protocol import DiscoveryReply, DiscoveryRequest, Hadd, Message, ResolvHeartbeat
 from janitoo_protocol.codes import NETWORK_REQUESTS
 from janitoo_protocol.events import ReplyRoute
 from janitoo_protocol.network import CHUNK_KEY, CHUNKS_KEY, NetworkMap
+from janitoo_protocol.transport import Envelope, JanitooClient
 
 ANSWERED = ("request_info_nodes", "request_info_systems")
 
@@ -51,3 +54,49 @@ class OriginalDhcpPrimary:
             extra = {k: v for k, v in r.extra.items() if k not in (CHUNK_KEY, CHUNKS_KEY)}
             out.append(DiscoveryReply(r.kind, r.reply_hadd, r.route, r.nodes, r.values, r.topic_hadd, extra))
         return out
+
+
+class OriginalDhcpRunner:
+    """The stand-in on a real broker: its own client, its heartbeat timer on a thread (an Event wait with
+    the period as timeout: a timer, not a sleep), messages handled on the client's thread under a lock."""
+
+    def __init__(self, port: int, period: float, controller: int = 1) -> None:
+        self.core = OriginalDhcpPrimary(controller, period)
+        self.client = JanitooClient(port=port, reply_hadd=self.core.hadd, reconnect_max=0.5)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="original-dhcp", daemon=True)
+
+    def start(self) -> OriginalDhcpRunner:
+        def on_message(env: Envelope) -> None:
+            if env.message is None:
+                return
+            with self._lock:
+                out = self.core.handle(env.message)
+            for m in out:
+                self.client.publish(m)
+
+        self.client.connect()
+        t = self.client.topics
+        for topic in (
+            t.resolv_request() + "#",
+            t.broadcast_reply(self.core.hadd),
+            t.node_reply(self.core.hadd),
+        ):
+            self.client.subscribe(topic, on_message)
+        for m in self.core.start():
+            self.client.publish(m)
+        self._thread.start()
+        return self
+
+    def _beat(self) -> None:
+        while not self._stop.is_set():
+            for m in self.core.beat(0.0):
+                self.client.publish(m)
+            self._stop.wait(self.core.period)
+
+    def stop(self) -> None:
+        """Falls silent (the original has no will on its resolv heartbeat)."""
+        self._stop.set()
+        self._thread.join(5)
+        self.client.close()

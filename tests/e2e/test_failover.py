@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import startup_map
 from janitoo_node.broker import MosquittoBroker
 from janitoo_node.config import ConfigError, JanitooConfig
 from janitoo_node.netctl import network_settings
@@ -339,6 +340,23 @@ def test_an_original_primary_appearing_makes_ours_step_down_and_is_replaced_only
     assert 2 * ORIGINAL_PERIOD - 0.3 < elapsed < 2 * ORIGINAL_PERIOD + 1.5, f"replaced after {elapsed:.2f} s"
     wire.expect(is_announcement(S1, role="secondary", primary=str(P)), 3, "S1 following P again")
     assert resolv_nodes(wire.client) == all_nodes(P, S1)
+
+
+def test_three_controllers_started_together_the_first_resolv_answer_lists_every_node(
+    private_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    """Issue #15: the primary's broadcast may go out before the others subscribed; it asks any controller
+    it hears of while listening, so its first answer is complete (benchmarks/startup_map.py runs 20)."""
+    confs = [
+        startup_map.conf(tmp_path, private_broker.port, h, p, TIMEOUT)
+        for h, p in startup_map.CONTROLLERS.items()
+    ]
+    with JanitooClient(port=private_broker.port, reply_hadd="9999/0043") as client:
+        for _ in range(3):
+            _, since_up, hadds = startup_map.first_answer(client, confs, 20)
+            assert hadds == startup_map.EVERY_NODE
+            # The listen (resolv_timeout) and the answer, the processes' start-up excluded.
+            assert since_up < 3.0, f"first answer {since_up:.2f} s after the first heartbeat"
 
 
 def test_network_section_is_parsed(tmp_path: Path) -> None:

@@ -76,8 +76,8 @@ def first_answer(client: JanitooClient, confs: list[Path], limit: float) -> tupl
                 got[int(m.extra.get("jnt_chunk", 0))] = {str(n.hadd) for n in m.nodes}
                 if len(got) >= int(m.extra.get("jnt_chunks", 1)):
                     assert env is not None
-                    first = beats.get(0)
-                    up = env.received_at if first is None else first.received_at
+                    assert beats.queue is not None
+                    up = env.received_at if beats.queue.empty() else beats.queue.get_nowait().received_at
                     return env.received_at - launched, env.received_at - up, set().union(*got.values())
         finally:
             for p in procs:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from janitoo_protocol import Genre, Hadd, NodeInfo, ValueType
 from janitoo_protocol.codes import COMMAND_CONFIGURATION
+from janitoo_protocol.model import INDEX_KEY
 
 from .config import ConfigError
 from .validation import ValueRefused, check_poll_delay
@@ -193,6 +194,8 @@ class Node:
             heartbeat=_plain(self.heartbeat),
             config_timeout=_plain(self.config_timeout),
             state=state,
+            # An extension the original ignores: our nodes honour the `index` of a GET or SET.
+            extra={INDEX_KEY: True},
         )
 
     def heartbeat_state(self) -> str:

@@ -16,7 +16,10 @@ the first row whose condition holds gives the act. No other code decides a chang
 
 * LISTENING: just started. Nobody claims anything before having listened for a primary for `listen`
   seconds (`resolv_timeout` for a configured primary, twice that for a secondary): a restarted
-  controller has lost its epoch and must not usurp a running primary.
+  controller has lost its epoch and must not usurp a running primary. One exception, for a network that
+  starts as a whole: a configured primary that, two heartbeat periods after its start, has heard other
+  controllers, all of them listening too, following no primary, and no epoch at all, claims then (a
+  running primary would have beaten twice, and its secondaries would name it).
 * SECONDARY: follows the primary it hears on `/dhcp/resolv/heartbeat`. It is lost by its last will (a
   resolv heartbeat with state OFFLINE: at once for a crash), its goodbye, or nothing for `resolv_timeout`
   (a hang or a partition; at least two heartbeat periods, so a slow but alive primary is not replaced).
@@ -93,6 +96,7 @@ class Event(enum.StrEnum):
     PRIMARY_HEARD = "primary_heard"  # another controller's resolv heartbeat, ONLINE
     PRIMARY_GONE = "primary_gone"  # another controller's resolv heartbeat, not ONLINE (its will, or goodbye)
     THAWED = "thawed"  # we were frozen or cut from the broker, and are back
+    PEERS_QUIET = "peers_quiet"  # two heartbeat periods after start: no primary heard so far
 
 
 class Act(enum.StrEnum):
@@ -127,6 +131,8 @@ class Facts:
     sender_epoch: int = 0
     sender_priority: int = 0
     sender_original: bool = False  # its heartbeat carries no epoch: the original's primary (janitoo_dhcp)
+    # Controllers were heard, all of them starting (listening) with no primary and no epoch ever heard.
+    peers_all_starting: bool = False
 
     @property
     def my_rank(self) -> tuple[int, Hadd]:
@@ -149,6 +155,11 @@ def always(f: Facts) -> bool:
 
 def configured_primary(f: Facts) -> bool:
     return f.configured_primary
+
+
+def configured_primary_among_starting_peers(f: Facts) -> bool:
+    """A configured primary whose peers are all starting too: no primary to usurp, nobody to wait for."""
+    return f.configured_primary and f.peers_all_starting
 
 
 def from_our_primary(f: Facts) -> bool:
@@ -227,6 +238,8 @@ class Rule:
 DECISIONS: tuple[Rule, ...] = (
     Rule(LISTENING, Event.LISTEN_TIMEOUT, configured_primary, Act.PROMOTE, "configured primary, none heard"),
     Rule(LISTENING, Event.LISTEN_TIMEOUT, always, Act.LOSE_PRIMARY, "none heard"),
+    Rule(LISTENING, Event.PEERS_QUIET, configured_primary_among_starting_peers, Act.PROMOTE,
+         "configured primary: every controller heard is starting too"),
     Rule(LISTENING, Event.PRIMARY_HEARD, always, Act.FOLLOW, "a primary is running"),
     Rule(SECONDARY, Event.PRIMARY_HEARD, we_take_back_from_our_primary, Act.PROMOTE,
          "take_back: outranking our primary, taking the role back"),

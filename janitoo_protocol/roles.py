@@ -195,6 +195,7 @@ class Peer:
     epoch: int
     priority: int
     last_seen: float
+    follows: str | None = None  # the primary its announcement names
 
     @property
     def rank(self) -> tuple[int, Hadd]:
@@ -258,6 +259,9 @@ class NetworkController:
         self._now = 0.0
         self._last_seen_time: float | None = None
         self._listen_until: float | None = None
+        self._quiet_at: float | None = (
+            None  # a configured primary: when to look whether all peers are starting
+        )
         self._watchdog: float | None = None
         self._next_beat: float | None = None  # primary: next resolv heartbeat
         self._next_announce: float | None = None  # others: next network_controller announcement
@@ -333,6 +337,8 @@ class NetworkController:
         self._fire("begin", now)
         self._listen_until = now + self.config.listen
         if self.config.is_primary:
+            quiet = now + 2 * self.config.resolv_heartbeat
+            self._quiet_at = quiet if quiet < self._listen_until else None
             self._build(now)
         self._announce(now)
         return self._run(now)
@@ -445,6 +451,14 @@ class NetworkController:
             primary_original=self.primary is not None and self.primary in self._original,
             sender=sender, sender_epoch=epoch, sender_priority=priority,
             sender_original=sender is not None and sender in self._original,
+            peers_all_starting=self._peers_all_starting(),
+        )  # fmt: skip
+
+    def _peers_all_starting(self) -> bool:
+        live = self._live_peers(self._now)
+        return (
+            bool(live) and self.max_epoch == 0
+            and all(p.role == LISTENING and p.follows is None and p.epoch == 0 for p in live)
         )  # fmt: skip
 
     def primary_period(self, hadd: Hadd | None = None) -> float | None:
@@ -526,6 +540,7 @@ class NetworkController:
         self._watchdog = None
         self._election_due = None
         self._listen_until = None
+        self._quiet_at = None
         self._hold_until = None
         self._fire("promote", now)
         self._beat(now)
@@ -607,7 +622,9 @@ class NetworkController:
         if word == PRIMARY:
             # Primaries are followed by their resolv heartbeats only; this just refreshes what we know.
             role = PRIMARY
-        self.peers[m.hadd] = Peer(m.hadd, role, epoch, _int_extra(v.extra, PRIORITY_KEY), now)
+        named = v.extra.get("primary")
+        follows = named if isinstance(named, str) and named else None
+        self.peers[m.hadd] = Peer(m.hadd, role, epoch, _int_extra(v.extra, PRIORITY_KEY), now, follows)
 
     def _on_heartbeat(self, m: Heartbeat, now: float) -> None:
         node = self.map.nodes.get(m.hadd)
@@ -859,6 +876,10 @@ class NetworkController:
                 )  # fmt: skip
         changes = self._apply(self.tracker.tick(now))
         role = self.role
+        if role == LISTENING and self._quiet_at is not None and now >= self._quiet_at:
+            self._quiet_at = None
+            self._on_event(Event.PEERS_QUIET, now)
+            role = self.role
         if role == LISTENING and self._listen_until is not None and now >= self._listen_until:
             self._listen_until = None
             self._on_event(Event.LISTEN_TIMEOUT, now, detail=f"none heard within {self.config.listen:g} s")
@@ -911,6 +932,8 @@ class NetworkController:
                     role
                 )
             )
+            if role == LISTENING:
+                times.append(self._quiet_at)
         due = [t for t in times if t is not None]
         return min(due) if due else None
 

@@ -132,3 +132,10 @@ def test_an_original_primary_outranks_every_epoch_and_is_never_taken_back() -> N
     assert act(Role.ELECTING, Event.PRIMARY_HEARD, orig(lost)) is Act.FOLLOW
     me = replace(BASE, primary=ME, primary_rank=rank(5, ME), configured_primary=True, take_back=True)
     assert act(Role.PRIMARY, Event.PRIMARY_HEARD, orig(me)) is Act.FOLLOW  # steps down, even with take_back
+
+
+def test_a_configured_primary_claims_early_only_among_starting_peers() -> None:
+    starting = replace(BASE, configured_primary=True, peers_all_starting=True, primary=None, epoch=0)
+    assert act(Role.LISTENING, Event.PEERS_QUIET, starting) is Act.PROMOTE
+    assert act(Role.LISTENING, Event.PEERS_QUIET, replace(starting, peers_all_starting=False)) is None
+    assert act(Role.LISTENING, Event.PEERS_QUIET, replace(starting, configured_primary=False)) is None

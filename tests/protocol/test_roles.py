@@ -1029,3 +1029,30 @@ def test_announcement_is_the_network_controller_system_value() -> None:
     )
     pub = decode("/values/system/0020/0000/network_controller", json.dumps(body))
     assert isinstance(pub, ValuePublication) and pub.value.extra["epoch"] == 1
+
+
+def test_a_network_started_as_a_whole_has_its_primary_after_two_heartbeat_periods() -> None:
+    net = Net()
+    net.nodes(100)
+    p = net.add(P, cfg(True, priority=10))
+    s1 = net.add(S1, cfg(priority=5))
+    s2 = net.add(S2, cfg(priority=1))
+    net.run(TIMEOUT + 1)
+    # Every controller heard was listening too, none following a primary: no need to wait resolv_timeout.
+    assert p.role == PRIMARY and net.primary_beats()[0][0] == pytest.approx(2 * HB)
+    assert s1.primary == s2.primary == P and s1.role == s2.role == SECONDARY
+    assert [h.new for h in p.history] == [LISTENING, PRIMARY]
+
+
+def test_a_restarted_primary_never_claims_early_beside_a_network_with_history() -> None:
+    net = network((S1, 5), (S2, 1))
+    net.kill(P)
+    net.run(GRACE + 1)
+    assert net.ctrls[S1].role == PRIMARY
+    back = net.add(P, cfg(True, priority=10))
+    net.run(2 * HB + 0.01)
+    assert back.role == SECONDARY and back.primary == S1  # it heard S1's heartbeat, and S2 names S1
+    alone = Net()
+    lone = alone.add(P, cfg(True, priority=10))
+    alone.run(2 * HB + 0.01)
+    assert lone.role == LISTENING  # nobody heard at all: the full listen

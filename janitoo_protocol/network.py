@@ -124,10 +124,13 @@ class NetworkMap:
                 out.extend(by_index[i] for i in sorted(by_index))
         return out
 
-    def get_value(self, hadd: Hadd | str, uuid: str, index: int = 0) -> ValueInfo | None:
-        """The value `uuid` (one index of it) of node `hadd`, whatever its genre; None when unknown."""
-        for uuids in self.values.get(Hadd.parse(hadd), {}).values():
-            if uuid in uuids:
+    def get_value(
+        self, hadd: Hadd | str, uuid: str, index: int = 0, genre: Genre | int | None = None
+    ) -> ValueInfo | None:
+        """The value `uuid` (one index of it) of node `hadd`, in `genre` or whatever its genre (a node may
+        hold one uuid in two genres: the tutorial's state is basic and user); None when unknown."""
+        for g, uuids in self.values.get(Hadd.parse(hadd), {}).items():
+            if uuid in uuids and (genre is None or g == genre):
                 return uuids[uuid].get(index)
         return None
 

@@ -221,3 +221,16 @@ def test_resolv_request_decodes_as_resolv() -> None:
     req = DiscoveryRequest("request_info_configs", OWN, resolv=True)
     m = decode(*encode(req))
     assert isinstance(m, DiscoveryRequest) and m.resolv and m.reply_hadd == OWN
+
+
+def test_one_uuid_in_two_genres_is_found_in_each() -> None:
+    """The tutorial's tutorial3_state is basic and user: a lookup by genre finds each."""
+    m = NetworkMap()
+    h = Hadd(225, 0)
+    m.merge_value(ValueInfo(uuid="tutorial3_state", hadd=h, genre=1, data="booting"))
+    m.merge_value(ValueInfo(uuid="tutorial3_state", hadd=h, genre=2, data="sleeping"))
+    basic = m.get_value(h, "tutorial3_state", 0, Genre.BASIC)
+    user = m.get_value(h, "tutorial3_state", 0, Genre.USER)
+    assert basic is not None and user is not None and (basic.data, user.data) == ("booting", "sleeping")
+    assert m.get_value(h, "tutorial3_state") is not None  # whatever its genre, as before
+    assert m.get_value(h, "tutorial3_state", 0, Genre.CONFIG) is None

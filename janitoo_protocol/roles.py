@@ -246,7 +246,7 @@ class NetworkController:
         self.dispatched: deque[HeartbeatDispatch] = deque(maxlen=HISTORY)  # the latest dispatches
         self._collector: DiscoveryCollector | None = None
         self._sync: ResolvSync | None = None
-        self._pending_resolv: list[DiscoveryRequest] = []
+        self._pending_resolv: list[tuple[DiscoveryRequest, float]] = []  # with when it arrived
         self._asked: dict[int, float] = {}  # controller -> when we last asked it directly
         self._asking: dict[int, float] = {}  # controller -> when asked, until its nodes answer came
         self._have: set[str] = set()  # the request kinds our map holds completely (built or replicated)
@@ -643,7 +643,7 @@ class NetworkController:
             log.warning("resolv request for unknown %r from %s: ignored", req.kind, req.reply_hadd)
             return
         if self._settling(now):
-            self._pending_resolv.append(req)  # answered once the map is built and the asked answered
+            self._pending_resolv.append((req, now))  # answered once the map is built and the asked answered
             return
         self._serve(req)
 
@@ -857,11 +857,16 @@ class NetworkController:
                 self.hadd, now - col.started, len(self.map), self.map.value_count(),
             )  # fmt: skip
         self._asking = {c: t for c, t in self._asking.items() if now < t + self.config.discovery_idle}
-        if self._pending_resolv and not self._settling(now):
-            if self.role == PRIMARY:
-                for req in self._pending_resolv:
-                    self._serve(req)
-            self._pending_resolv.clear()
+        if self._pending_resolv and self._collector is None:
+            # A request waits for the controllers asked directly, never more than `discovery_idle` (a
+            # stream of made-up controllers heartbeating must not starve the resolv server).
+            idle = self.config.discovery_idle
+            due = [(r, t) for r, t in self._pending_resolv if not self._settling(now) or now >= t + idle]
+            if due:
+                self._pending_resolv = [p for p in self._pending_resolv if p not in due]
+                if self.role == PRIMARY:
+                    for req, _ in due:
+                        self._serve(req)
         if self._sync is not None and self._sync.done(now):
             sync = self._sync
             self._sync = None
@@ -912,12 +917,18 @@ class NetworkController:
         horizon = now - 3 * self.config.resolv_timeout
         for h in [h for h, p in self.peers.items() if p.last_seen < horizon]:
             del self.peers[h]
+        # What we timed of primaries gone from the peers (a made-up hadd's heartbeat must not stay forever);
+        # the one we follow stays, however slow.
+        for h in [h for h in self._beats if h not in self.peers and h != self.primary]:
+            del self._beats[h]
+        self._original &= set(self.peers) | ({self.primary} if self.primary is not None else set())
 
     def _wake(self, now: float) -> float | None:
         if self.role == STOPPED or not self.connected:
             return None
         times = [self.tracker.next_deadline()]
         times += [t + self.config.discovery_idle for t in self._asking.values()]
+        times += [t + self.config.discovery_idle for _, t in self._pending_resolv]
         if self._collector is not None:
             times.append(self._collector.next_wake())
         if self._sync is not None:

@@ -1056,3 +1056,26 @@ def test_a_restarted_primary_never_claims_early_beside_a_network_with_history() 
     lone = alone.add(P, cfg(True, priority=10))
     alone.run(2 * HB + 0.01)
     assert lone.role == LISTENING  # nobody heard at all: the full listen
+
+
+def test_made_up_controllers_heartbeating_never_starve_the_resolv_server() -> None:
+    """Hostile: a stream of heartbeats from unknown controllers that never answer keeps the primary asking;
+    a resolv request still gets its answer within discovery_idle, and what was timed is pruned."""
+    net = network()
+    p = net.ctrls[P]
+    asked = net.now
+    net.send([DiscoveryRequest("request_info_nodes", Hadd(2, 0), resolv=True)])
+    for i in range(8):
+        net.send([Heartbeat(Hadd(5000 + i, 0), "ONLINE")])
+        net.flush()
+        net.run(0.2)
+    replies = net.topics("/dhcp/resolv/reply/0002/0000")
+    assert len(replies) == 1 and replies[0][0] <= asked + p.config.discovery_idle + 1e-9
+    for i in range(50):
+        net.send([ResolvHeartbeat(6000 + i, 0, "ONLINE")])  # made-up original primaries, once each
+    net.flush()
+    net.run(4 * TIMEOUT)
+    # (An epoch-less heartbeat outranks us by design: P follows the first one; the broker's ACL is what
+    # keeps /dhcp/resolv/heartbeat to the network controllers, docs/security.md.)
+    timed = {h.controller for h in p._beats if h.controller >= 6000}
+    assert p.primary is not None and timed <= {p.primary.controller}

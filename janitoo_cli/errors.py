@@ -21,6 +21,7 @@ EXIT_USAGE = 2  # bad option, bad hadd, bad settings (click's own code for usage
 EXIT_BROKER = 3  # the broker cannot be reached or refused us
 EXIT_TIMEOUT = 4  # a node never answered a GET or SET
 EXIT_REFUSED = 5  # a node refused a GET or SET, with its reason
+EXIT_TWO_PRIMARIES = 6  # `jnt network`: two primaries beating at once
 EXIT_INTERNAL = 70  # a bug in jnt (EX_SOFTWARE)
 EXIT_INTERRUPTED = 130  # Ctrl+C
 

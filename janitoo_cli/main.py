@@ -204,6 +204,23 @@ def find_value(
     return found[0]
 
 
+def check_index(network: NetworkMap, hadd: Hadd, index: int, is_set: bool, force: bool) -> None:
+    """An index above 0 to a node that does not say it honours it: a warning (GET, or SET with force), or
+    a usage error (SET): the original's nodes use instance 0 whatever the index, and echo the index."""
+    node = network.nodes.get(hadd)
+    if node is not None and node.honours_index:
+        return
+    who = f"node {hadd} does not say it honours --index" + (
+        " (an original node?)" if node else " (no answer)"
+    )
+    if is_set and not force:
+        raise CliError(
+            f"{who}: it would write instance 0, not {index}; add --force to send it anyway", EXIT_USAGE
+        )
+    what = "write" if is_set else "read"
+    click.echo(f"jnt: warning: {who}: it may {what} instance 0 and still echo index {index}", err=True)
+
+
 @query.command("value", epilog=COMMON_EPILOG)
 @click.option("--hadd", required=True, type=HADD, help="The node holding the value (e.g. 0225/0003).")
 @click.option("--uuid", required=True, help="The value's uuid (e.g. location, heartbeat, switch).")
@@ -221,15 +238,28 @@ def find_value(
 @click.option(
     "--set", "data", metavar="DATA", help="Write DATA (as text; the node converts it) instead of reading."
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Send a SET with --index even to a node that does not say it honours index (an original node).",
+)
 @leaf_options
 def query_value(
-    hadd: Hadd, uuid: str, genre: Genre | None, cmdclass: int | None, index: int | None, data: str | None
+    hadd: Hadd,
+    uuid: str,
+    genre: Genre | None,
+    cmdclass: int | None,
+    index: int | None,
+    data: str | None,
+    force: bool,
 ) -> None:
     """Read (GET) or write (SET) one value and print the node's answer.
 
     Without --genre or --cmdclass the node is asked first which genre and command class the value
     has. A SET prints the value the node acknowledged; a refused SET exits 5 with the node's reason,
-    an unanswered one exits 4.
+    an unanswered one exits 4. An --index above 0 goes only to a node that says it honours index (ours,
+    by the `jnt_index` key of its discovery answer): the original's nodes always read and write instance 0
+    but echo the index back. A GET warns; a SET is refused (exit 2) unless --force.
 
     \b
     Examples:
@@ -243,12 +273,17 @@ def query_value(
     with protocol_errors(), settings.client() as client, waiting(f"waiting for {hadd} {_where(settings)}"):
         if cmdclass is None and genre in (Genre.CONFIG, Genre.SYSTEM):
             cmdclass = COMMAND_CONFIGURATION
+        network: NetworkMap | None = None
         if genre is None or cmdclass is None:
             kinds = [GENRE_REQUESTS[genre]] if genre is not None else list(GENRE_REQUESTS.values())
             network = client.discover(kinds, timeout=settings.timeout, target=hadd)
             found_genre, found_cc = find_value(network, hadd, uuid, genre, settings)
             genre = found_genre
             cmdclass = found_cc if cmdclass is None else cmdclass
+        if index:
+            if network is None:  # the nodes request answers it (a discovery always makes it)
+                network = client.discover(["request_info_nodes"], timeout=settings.timeout, target=hadd)
+            check_index(network, hadd, index, data is not None, force)
         if data is not None:
             value = client.set_value(hadd, uuid, genre, data, cmdclass, index, timeout=settings.timeout)
         else:

@@ -25,7 +25,7 @@ from janitoo_protocol.liveness import LivenessTracker, StateChange
 from janitoo_protocol.network import NetworkMap
 from janitoo_protocol.transport import Envelope, JanitooClient
 
-from .errors import EXIT_FAILED, CliError, protocol_errors
+from .errors import EXIT_FAILED, EXIT_TWO_PRIMARIES, CliError, protocol_errors
 from .interrupt import interruptible
 from .progress import waiting
 from .render import Table, echo_tables, style
@@ -75,12 +75,15 @@ class NetState:
         self.nodes: dict[Hadd, NodeInfo] = {}
         self.roles: dict[Hadd, str] = {}  # from the network_controller system value / cmd_class
         self.primaries: dict[Hadd, PrimaryInfo] = {}
+        self.beats: dict[Hadd, list[float]] = {}  # when each primary's ONLINE resolv heartbeats came
         self.last_heartbeat: dict[Hadd, float] = {}
+        self.last_seen: dict[Hadd, float] = {}  # its last heartbeat, or its discovery answer
 
     def add_discovery(self, network: NetworkMap, now: float) -> None:
         for node in network.node_list():
             assert node.hadd is not None
             self.nodes[node.hadd] = node
+            self.last_seen.setdefault(node.hadd, now)  # it just answered
             # A node that answered is alive; its reported state stands until its next heartbeat.
             self.tracker.observe(node.hadd, node.state or "ONLINE", now, period=float(node.heartbeat) or None)
             if CommandClass.NETWORK_CONTROLLER in node.cmd_classes:
@@ -99,6 +102,7 @@ class NetState:
             period = float(node.heartbeat) if node is not None and node.heartbeat else None
             changes = self.tracker.observe(message.hadd, message.state, at, period)
             self.last_heartbeat[message.hadd] = at
+            self.last_seen[message.hadd] = at
         elif isinstance(message, HeartbeatDispatch):
             if message.whole_controller:
                 changes = self.tracker.observe_controller(message.add_ctrl, message.state, at)
@@ -112,11 +116,47 @@ class NetState:
         old = self.primaries.get(message.hadd)
         info = PrimaryInfo(message.hadd, message.state, at, dict(message.extra))
         self.primaries[message.hadd] = info
+        if message.state == "ONLINE":
+            self.beats.setdefault(message.hadd, []).append(at)
+        else:
+            self.beats.pop(message.hadd, None)  # its will or goodbye: no longer a primary
         if old is not None and old.state == info.state and old.epoch == info.epoch:
             return []
         what = None if old is None else f"{old.state} epoch={old.epoch}"
         return [Change(at, message.hadd, "primary", what, f"{info.state} epoch={info.epoch}",
                        {"epoch": info.epoch, "priority": info.priority})]  # fmt: skip
+
+    def period(self, hadd: Hadd) -> float | None:
+        """The slowest interval between a primary's resolv heartbeats heard (None: fewer than two)."""
+        times = self.beats.get(hadd, [])
+        return max((b - a for a, b in zip(times, times[1:], strict=False)), default=None)
+
+    def listened_enough(self, started: float, now: float, listen: float) -> bool:
+        """At least `listen` seconds, and one full period of the slowest primary heard (each heard
+        twice, so its period is known): every live primary has beaten within the window by then."""
+        if now < started + listen:
+            return False
+        periods = [self.period(h) for h in self.beats]
+        if any(p is None for p in periods):
+            return False
+        return now >= started + max((p for p in periods if p is not None), default=0.0)
+
+    def enough_at(self, started: float, listen: float) -> float:
+        """When `listened_enough` will hold if nothing else arrives (infinity: a primary heard once)."""
+        periods = [self.period(h) for h in self.beats]
+        if any(p is None for p in periods):
+            return float("inf")
+        return started + max([listen, *(p for p in periods if p is not None)])
+
+    def rival_primaries(self) -> list[PrimaryInfo]:
+        """Primaries beating at once (each beat again after the other's first beat heard): more than one is
+        an error. A handover (the old one stops, then the new one beats) is not."""
+        live = [h for h, times in self.beats.items() if times]
+        rivals = {
+            a for a in live for b in live
+            if a != b and self.beats[a][-1] > self.beats[b][0] and self.beats[b][-1] > self.beats[a][0]
+        }  # fmt: skip
+        return [self.primaries[h] for h in sorted(rivals)]
 
     def tick(self, now: float) -> list[Change]:
         return [Change(c.at, c.hadd, "state", c.old, c.new) for c in self.tracker.tick(now)]
@@ -157,7 +197,7 @@ class NetState:
             rows.append({
                 "role": role, "hadd": str(hadd), "name": node.name if node else None,
                 "state": self.tracker.state(hadd), "epoch": None, "priority": None,
-                "last_seen": _age(now, self.last_heartbeat.get(hadd)),
+                "last_seen": _age(now, self.last_seen.get(hadd)),
             })  # fmt: skip
         return rows
 
@@ -168,7 +208,7 @@ class NetState:
             rows.append({
                 "hadd": str(hadd), "uuid": node.uuid if node else None, "name": node.name if node else None,
                 "state": self.tracker.state(hadd), "heartbeat": node.heartbeat if node else None,
-                "last_seen": _age(now, self.last_heartbeat.get(hadd)),
+                "last_seen": _age(now, self.last_seen.get(hadd)),
             })  # fmt: skip
         return rows
 
@@ -208,19 +248,29 @@ def change_line(change: Change, fmt: str) -> str:
     default=2.0,
     show_default=True,
     metavar="SECONDS",
-    help="Longest wait for the primary's resolv heartbeat (it ends as soon as one arrives).",
+    help="Shortest listen after the discovery; longer while a primary heard has not shown a full period.",
+)
+@click.option(
+    "--listen-max",
+    type=click.FloatRange(min=0),
+    default=35.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Longest listen: two periods of the original's primary (15 s) and their slack.",
 )
 @click.option(
     "--count", "-n", type=click.IntRange(min=1), metavar="N", help="With --watch: stop after N changes."
 )
 @leaf_options
-def network(watch: bool, listen: float, count: int | None) -> None:
+def network(watch: bool, listen: float, listen_max: float, count: int | None) -> None:
     """What the network looks like now: the primary and secondaries, every node's liveness state.
 
     Listens to heartbeats (/dhcp/heartbeat/#) and the primary's resolv heartbeat (/dhcp/resolv/heartbeat,
     with its epoch and priority), and asks every controller for its nodes. A node's state is the one it
     reported, then its heartbeats'; a silent node ages to PENDING, FAILED and DEAD. last_seen is the
-    number of seconds since its last heartbeat. With --watch, each change is printed as one line until
+    number of seconds since its last heartbeat (or its discovery answer). It listens at least one full
+    period of the slowest primary it hears (the original's beats every 15 s); two primaries beating at
+    once are an error (exit 6), after the tables. With --watch, each change is printed as one line until
     Ctrl+C (exit 0).
 
     \b
@@ -236,15 +286,22 @@ def network(watch: bool, listen: float, count: int | None) -> None:
         client.connect()
     try:
         with waiting(
-            f"listening to the network on {settings.broker} (up to {settings.timeout + listen:g} s)"
+            f"listening to the network on {settings.broker} (up to {settings.timeout + max(listen, listen_max):g} s)"
         ):
-            state = _listen(client, inbox, settings.timeout, listen)
+            state = _listen(client, inbox, settings.timeout, listen, max(listen, listen_max))
         now = time.monotonic()
         state.tick(now)
         if state.empty():
             where = f"{settings.broker}" + (f" under prefix {settings.prefix!r}" if settings.prefix else "")
             raise CliError(f"no node answered and no heartbeat was heard on {where}", EXIT_FAILED)
         print_state(state, now, settings.format, listen)
+        rivals = state.rival_primaries()
+        if len(rivals) > 1:
+            who = ", ".join(
+                f"{p.hadd} ({'no epoch: an original primary' if p.epoch is None else f'epoch {p.epoch}'})"
+                for p in rivals
+            )
+            raise CliError(f"two primaries beating at once: {who}; see docs/failover.md", EXIT_TWO_PRIMARIES)
         if watch:
             with interruptible() as stop:
                 follow(state, inbox, settings.format, count, stop)
@@ -252,29 +309,34 @@ def network(watch: bool, listen: float, count: int | None) -> None:
         client.close()
 
 
-def _listen(client: JanitooClient, inbox: queue.Queue[Envelope], timeout: float, listen: float) -> NetState:
-    """Discovery, then heartbeats until the primary's resolv heartbeat or `listen` seconds."""
+def _listen(
+    client: JanitooClient, inbox: queue.Queue[Envelope], timeout: float, listen: float, listen_max: float
+) -> NetState:
+    """Discovery, then heartbeats for `listen` seconds and one full period of the slowest primary heard
+    (never more than `listen_max`)."""
     with protocol_errors():
         client.subscribe(client.topics.heartbeat_all(), inbox.put)
         client.subscribe(client.topics.resolv_heartbeat(), inbox.put)
         discovered = client.discover(DISCOVERY_KINDS, timeout=timeout)
     state = NetState()
     state.add_discovery(discovered, time.monotonic())
-    # Messages are taken in arrival order and the wait stops right after the first resolv heartbeat,
-    # so whatever follows it is reported as a change by --watch.
-    deadline = time.monotonic() + listen
+    # Messages are taken in arrival order and the wait stops as soon as it listened enough, so whatever
+    # follows is reported as a change by --watch. (A primary heard once is waited for again: with the
+    # original's 15 s beside ours at 1 s, stopping at the first beat showed one primary of two.)
+    started = time.monotonic()
+    deadline = started + listen_max
     while True:
-        wait = deadline - time.monotonic()
-        try:
-            env = inbox.get_nowait() if wait <= 0 else inbox.get(timeout=wait)
-        except queue.Empty:
+        now = time.monotonic()
+        if state.listened_enough(started, now, listen) or now >= deadline:
             return state
+        try:
+            env = inbox.get(timeout=max(0.0, min(deadline, state.enough_at(started, listen)) - now))
+        except queue.Empty:
+            continue
         message = env.message
         if message is None:
             continue
         state.feed(message, env.received_at)
-        if isinstance(message, ResolvHeartbeat):
-            return state
 
 
 def print_state(state: NetState, now: float, fmt: str, listen: float) -> None:

@@ -92,7 +92,7 @@ class Seen:
     retain: bool
     payload: bytes
     kind: str
-    hadd: str  # the line's hadd column: an address, "*" for a broadcast, "-" for none
+    hadd: str  # the line's hadd column: an address, "*" for a broadcast or several controllers, "-" for none
     text: str
     fields: dict[str, Any] = field(default_factory=dict)
     genre: Genre | None = None
@@ -157,13 +157,25 @@ def describe(message: Any) -> tuple[str, str, dict[str, Any], Genre | None, set[
     if isinstance(m, Heartbeat):
         return str(m.hadd), m.state, {"state": m.state}, None, {m.hadd}, m.state
     if isinstance(m, HeartbeatDispatch):
-        note = "dispatched, whole controller" if m.whole_controller else "dispatched"
-        fields = {"state": m.state, "dispatched": True, "whole_controller": m.whole_controller}
+        # A whole-controller message is a node process's own last will (the original sets no will and
+        # never sends this form; primaries dispatch node by node): nobody dispatched it.
+        note = "last will of the controller's process, all its nodes" if m.whole_controller else "dispatched"
+        fields = {
+            "state": m.state,
+            "dispatched": not m.whole_controller,
+            "whole_controller": m.whole_controller,
+        }
         return str(m.hadd), f"{m.state} ({note})", fields, None, {m.hadd}, m.state
     if isinstance(m, ResolvHeartbeat):
         extras = " ".join(f"{k}={_data(v)}" for k, v in m.extra.items())
-        fields = {"state": m.state, "role": "primary", **{k: _jsonable(v) for k, v in m.extra.items()}}
-        text = f"primary {m.state}" + (f" {extras}" if extras else "")
+        role = str(m.extra.get("role") or "primary")
+        fields = {"state": m.state, **{k: _jsonable(v) for k, v in m.extra.items()}, "role": role}
+        if m.state == "ONLINE":
+            text = f"primary {m.state}" + (f" {extras}" if extras else "")
+        else:
+            # A network controller's last will ("offline") or goodbye ("stopped"), on the resolv topic.
+            why = {"offline": "its last will", "stopped": "its goodbye"}.get(role, "gone")
+            text = f"network controller {m.state} ({why})" + (f" {extras}" if extras else "")
         return str(m.hadd), text, fields, None, {m.hadd}, None
     if isinstance(m, DiscoveryRequest):
         col = str(m.target) if m.target is not None else "*"
@@ -188,7 +200,12 @@ def describe(message: Any) -> tuple[str, str, dict[str, Any], Genre | None, set[
     if isinstance(m, DiscoveryReply):
         hadds = m.hadds()
         controllers = {h.controller_hadd for h in hadds}
-        col = str(next(iter(controllers))) if len(controllers) == 1 else "-"
+        if len(controllers) == 1:
+            col = str(next(iter(controllers)))
+        elif controllers:
+            col = "*"  # several controllers (a resolv answer)
+        else:
+            col = _h(m.reply_hadd) or _h(m.topic_hadd) or "*"  # an empty answer: the requester it goes to
         if m.nodes or m.genre is None:
             count, what = len(m.nodes), "node"
         else:

@@ -321,7 +321,7 @@ class Bridge:
         out: list[Action] = []
         new = False
         for value in pub.values:
-            known = self.map.get_value(pub.hadd, value.uuid, value.index)
+            known = self.map.get_value(pub.hadd, value.uuid, value.index, pub.genre)
             if pub.genre == Genre.SYSTEM and value.uuid == "heartbeat":
                 period = _float(value.data)
                 if period:

@@ -69,6 +69,7 @@ def network_settings(cfg: JanitooConfig) -> RoleConfig | None:
             heartbeat_count=cfg.get_int("system", "heartbeat_count", 3),
             heartbeat_dead=cfg.get_float("system", "heartbeat_dead", 604800.0),
             request_retry=cfg.get_float(SECTION, "request_retry", 5.0),
+            original_period=cfg.get_float(SECTION, "original_period", 15.0),
             **kwargs,
         )
     except RoleConfigError as exc:

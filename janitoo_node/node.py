@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from janitoo_protocol import Genre, Hadd, NodeInfo, ValueType
 from janitoo_protocol.codes import COMMAND_CONFIGURATION
+from janitoo_protocol.model import INDEX_KEY
 
 from .config import ConfigError
 from .validation import ValueRefused, check_poll_delay
@@ -71,6 +72,9 @@ class Node:
         # Why the node's bus or component could not start (then it heartbeats FAILED), or None.
         self.failure: str | None = None
         self.values: dict[str, Value] = {}
+        # Values that share a uuid with one of `values` in another genre (the tutorial's state is both a
+        # basic and a user value): listed and answered in their genre, never polled.
+        self.twins: dict[tuple[int, str], Value] = {}
         # Called when a value's poll delay changes, or heartbeat period (the node manager reschedules).
         self.on_poll_change: Callable[[Value], None] | None = None
         self.on_heartbeat_change: Callable[[Node], None] | None = None
@@ -88,6 +92,19 @@ class Node:
     def add_values(self, values: Iterable[Value]) -> None:
         for v in values:
             self.add_value(v)
+
+    def add_twin(self, value: Value) -> Value:
+        """A value with the uuid of one already here, in another genre (GET and discovery by genre)."""
+        first = self.values.get(value.uuid)
+        if first is None or first.genre == value.genre or (value.genre, value.uuid) in self.twins:
+            raise ValueError(f"node {self.uuid}: a twin of {value.uuid!r} needs that value in another genre")
+        value.node = self
+        self.twins[(value.genre, value.uuid)] = value
+        return value
+
+    def value_for(self, uuid: str, genre: Genre | int) -> Value | None:
+        """The value a request names by uuid and genre (the uuid's own value when no twin has the genre)."""
+        return self.twins.get((genre, uuid)) or self.values.get(uuid)
 
     @property
     def cmd_classes(self) -> list[int]:
@@ -138,7 +155,7 @@ class Node:
                              get=sys_get("location"), set=set_text("location")))  # fmt: skip
 
     def values_of(self, genre: Genre | int) -> list[Value]:
-        return [v for v in self.values.values() if v.genre == genre]
+        return [v for v in (*self.values.values(), *self.twins.values()) if v.genre == genre]
 
     # -- config
 
@@ -193,6 +210,8 @@ class Node:
             heartbeat=_plain(self.heartbeat),
             config_timeout=_plain(self.config_timeout),
             state=state,
+            # An extension the original ignores: our nodes honour the `index` of a GET or SET.
+            extra={INDEX_KEY: True},
         )
 
     def heartbeat_state(self) -> str:

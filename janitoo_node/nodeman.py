@@ -311,7 +311,7 @@ class NodeManager:
                 self._refuse(req, None, f"unknown node {req.hadd}")
             # A broadcast SET for another controller's node: not ours (the original raised here).
             return
-        value = node.values.get(req.uuid)
+        value = node.value_for(req.uuid, req.genre)
         if value is None:
             self._refuse(req, None, f"node {node.hadd} has no value {req.uuid!r}")
             return

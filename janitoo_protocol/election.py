@@ -16,7 +16,10 @@ the first row whose condition holds gives the act. No other code decides a chang
 
 * LISTENING: just started. Nobody claims anything before having listened for a primary for `listen`
   seconds (`resolv_timeout` for a configured primary, twice that for a secondary): a restarted
-  controller has lost its epoch and must not usurp a running primary.
+  controller has lost its epoch and must not usurp a running primary. One exception, for a network that
+  starts as a whole: a configured primary that, two heartbeat periods after its start, has heard other
+  controllers, all of them listening too, following no primary, and no epoch at all, claims then (a
+  running primary would have beaten twice, and its secondaries would name it).
 * SECONDARY: follows the primary it hears on `/dhcp/resolv/heartbeat`. It is lost by its last will (a
   resolv heartbeat with state OFFLINE: at once for a crash), its goodbye, or nothing for `resolv_timeout`
   (a hang or a partition; at least two heartbeat periods, so a slow but alive primary is not replaced).
@@ -33,6 +36,12 @@ the other's first heartbeat; an old primary that comes back (a hang ended, a par
 higher epoch and steps down too. Only `take_back = true` lets a configured primary that outranks the
 current one take the role back, with yet a higher epoch, once it is synced; a lower-ranked controller
 never takes back, so two of them cannot fight.
+
+The original's primary (`janitoo_dhcp`) sends its resolv heartbeat every `resolv_timeout` (15 s in its
+shipped config) with no epoch, and never steps down (it does not listen as a primary). A heartbeat with no
+epoch is therefore the original's and outranks every epoch and rank: everyone follows it, a primary of
+ours steps down for it (and keeps serving as a secondary), nobody takes the role back from it. The
+watchdog that replaces a silent primary is sized from the period observed (see roles.py), not fixed.
 
 A controller that was frozen (SIGSTOP) or cut from the broker heard nothing meanwhile: an ELECTING one
 that lost its primary follows it again (the loss may have been its own deafness).
@@ -87,6 +96,7 @@ class Event(enum.StrEnum):
     PRIMARY_HEARD = "primary_heard"  # another controller's resolv heartbeat, ONLINE
     PRIMARY_GONE = "primary_gone"  # another controller's resolv heartbeat, not ONLINE (its will, or goodbye)
     THAWED = "thawed"  # we were frozen or cut from the broker, and are back
+    PEERS_QUIET = "peers_quiet"  # two heartbeat periods after start: no primary heard so far
 
 
 class Act(enum.StrEnum):
@@ -116,9 +126,13 @@ class Facts:
     lost: Hadd | None  # the primary we lost (ELECTING)
     lost_epoch: int
     holding: bool  # primary back from a freeze, listening before it beats again
+    primary_original: bool = False  # the primary we follow is an original one (no epoch: cannot step down)
     sender: Hadd | None = None  # the controller whose resolv heartbeat this is
     sender_epoch: int = 0
     sender_priority: int = 0
+    sender_original: bool = False  # its heartbeat carries no epoch: the original's primary (janitoo_dhcp)
+    # Controllers were heard, all of them starting (listening) with no primary and no epoch ever heard.
+    peers_all_starting: bool = False
 
     @property
     def my_rank(self) -> tuple[int, Hadd]:
@@ -143,14 +157,31 @@ def configured_primary(f: Facts) -> bool:
     return f.configured_primary
 
 
+def configured_primary_among_starting_peers(f: Facts) -> bool:
+    """A configured primary whose peers are all starting too: no primary to usurp, nobody to wait for."""
+    return f.configured_primary and f.peers_all_starting
+
+
 def from_our_primary(f: Facts) -> bool:
     return f.sender is not None and f.sender == f.primary
 
 
+def from_an_original(f: Facts) -> bool:
+    """An original primary (no epoch): it never steps down, so it outranks every epoch and rank."""
+    return f.sender is not None and f.sender_original
+
+
+def a_new_original(f: Facts) -> bool:
+    """An original primary we do not follow yet, while we follow none (two originals: keep the first)."""
+    return from_an_original(f) and not from_our_primary(f) and not f.primary_original
+
+
 def we_take_back_from_our_primary(f: Facts) -> bool:
-    """take_back: a configured primary that outranks the primary it follows takes the role, once synced."""
+    """take_back: a configured primary that outranks the primary it follows takes the role, once synced
+    (never from an original primary: it cannot step down, so two primaries would stay)."""
     return (
         from_our_primary(f)
+        and not f.sender_original
         and f.take_back
         and f.configured_primary
         and f.my_rank < f.sender_rank
@@ -159,8 +190,11 @@ def we_take_back_from_our_primary(f: Facts) -> bool:
 
 
 def better_than_our_primary(f: Facts) -> bool:
-    """Higher epoch, or better rank at equal epoch, than the primary we follow."""
+    """Higher epoch, or better rank at equal epoch, than the primary we follow (an original one is never
+    beaten: it would not step down)."""
     assert f.primary is not None
+    if f.primary_original:
+        return False
     ours = f.primary_rank if f.primary_rank is not None else rank(0, f.primary)
     return (-f.sender_epoch, f.sender_rank) < (-f.epoch, ours)
 
@@ -204,17 +238,23 @@ class Rule:
 DECISIONS: tuple[Rule, ...] = (
     Rule(LISTENING, Event.LISTEN_TIMEOUT, configured_primary, Act.PROMOTE, "configured primary, none heard"),
     Rule(LISTENING, Event.LISTEN_TIMEOUT, always, Act.LOSE_PRIMARY, "none heard"),
+    Rule(LISTENING, Event.PEERS_QUIET, configured_primary_among_starting_peers, Act.PROMOTE,
+         "configured primary: every controller heard is starting too"),
     Rule(LISTENING, Event.PRIMARY_HEARD, always, Act.FOLLOW, "a primary is running"),
     Rule(SECONDARY, Event.PRIMARY_HEARD, we_take_back_from_our_primary, Act.PROMOTE,
          "take_back: outranking our primary, taking the role back"),
     Rule(SECONDARY, Event.PRIMARY_HEARD, from_our_primary, Act.KEEP, "our primary is alive"),
+    Rule(SECONDARY, Event.PRIMARY_HEARD, a_new_original, Act.FOLLOW, "an original primary: it never steps down"),
     Rule(SECONDARY, Event.PRIMARY_HEARD, better_than_our_primary, Act.FOLLOW, "a primary with a newer epoch or better rank"),
     Rule(SECONDARY, Event.PRIMARY_GONE, from_our_primary, Act.LOSE_PRIMARY, "its will or its goodbye"),
     Rule(SECONDARY, Event.WATCHDOG_TIMEOUT, always, Act.LOSE_PRIMARY, "no resolv heartbeat"),
+    Rule(ELECTING, Event.PRIMARY_HEARD, from_an_original, Act.FOLLOW, "an original primary: it never steps down"),
     Rule(ELECTING, Event.PRIMARY_HEARD, lost_primary_back_or_newer, Act.FOLLOW, "the lost primary is back, or a new one"),
     Rule(ELECTING, Event.PRIMARY_GONE, always, Act.ELECT, "a better-ranked candidate may just have died"),
     Rule(ELECTING, Event.ELECTION_DUE, always, Act.PROMOTE, "our turn in the election"),
     Rule(ELECTING, Event.THAWED, lost_known, Act.FOLLOW_LOST, "the loss may have been our own deafness"),
+    Rule(PRIMARY, Event.PRIMARY_HEARD, from_an_original, Act.FOLLOW,
+         "an original primary never steps down: stepping down, serving as a secondary"),
     Rule(PRIMARY, Event.PRIMARY_HEARD, beats_us_but_we_take_back, Act.PROMOTE,
          "take_back: it claims a newer epoch, we outrank it: taking the role back"),
     Rule(PRIMARY, Event.PRIMARY_HEARD, beats_us, Act.FOLLOW, "stepping down for a newer epoch or better rank"),

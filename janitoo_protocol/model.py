@@ -209,6 +209,11 @@ _VALUE_KEYSET = frozenset(VALUE_KEYS) | {"entry_name"}
 _NODE_KEYSET = frozenset(NODE_KEYS) | {"state"}
 
 
+# Our extension key in a node's discovery dict: true when the node reads and writes the instance a GET
+# or SET names by `index` (the original's nodes ignore it, always use instance 0, and echo it back).
+INDEX_KEY = "jnt_index"
+
+
 @dataclass(frozen=True, slots=True)
 class NodeInfo:
     """A node as described in `request_info_nodes` replies."""
@@ -233,6 +238,11 @@ class NodeInfo:
     def is_controller(self) -> bool:
         """The node stands for its whole controller (`NNNN/0000`)."""
         return self.hadd is not None and self.hadd.is_controller
+
+    @property
+    def honours_index(self) -> bool:
+        """The node says (extension key `jnt_index`) that a GET or SET reaches the instance it names."""
+        return self.extra.get(INDEX_KEY) is True
 
     @classmethod
     def from_wire(cls, raw: Mapping[str, Any]) -> NodeInfo:

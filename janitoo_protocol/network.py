@@ -124,10 +124,13 @@ class NetworkMap:
                 out.extend(by_index[i] for i in sorted(by_index))
         return out
 
-    def get_value(self, hadd: Hadd | str, uuid: str, index: int = 0) -> ValueInfo | None:
-        """The value `uuid` (one index of it) of node `hadd`, whatever its genre; None when unknown."""
-        for uuids in self.values.get(Hadd.parse(hadd), {}).values():
-            if uuid in uuids:
+    def get_value(
+        self, hadd: Hadd | str, uuid: str, index: int = 0, genre: Genre | int | None = None
+    ) -> ValueInfo | None:
+        """The value `uuid` (one index of it) of node `hadd`, in `genre` or whatever its genre (a node may
+        hold one uuid in two genres: the tutorial's state is basic and user); None when unknown."""
+        for g, uuids in self.values.get(Hadd.parse(hadd), {}).items():
+            if uuid in uuids and (genre is None or g == genre):
                 return uuids[uuid].get(index)
         return None
 
@@ -261,19 +264,28 @@ class ResolvSync:
     the six requests: then the sync ends `timeout` seconds after the requests, `complete` staying False.
     """
 
-    def __init__(self, own: Hadd, correlation: str, started: float, timeout: float) -> None:
+    def __init__(
+        self,
+        own: Hadd,
+        correlation: str,
+        started: float,
+        timeout: float,
+        kinds: Iterable[str] = NETWORK_REQUESTS,
+    ) -> None:
         self.own = own
         self.correlation = correlation
         self.started = started
         self.deadline = started + timeout
         self.map = NetworkMap()
-        self._chunks: dict[str, set[int]] = {k: set() for k in NETWORK_REQUESTS}
+        self.kinds = [k for k in NETWORK_REQUESTS if k in set(kinds)]
+        self._chunks: dict[str, set[int]] = {k: set() for k in self.kinds}
         self._expected: dict[str, int] = {}
+        self._unmarked: set[str] = set()  # kinds answered without chunk markers (an original primary)
         self.replies = 0
 
     def requests(self) -> list[DiscoveryRequest]:
         extra = {CORRELATION_KEY: self.correlation}
-        return [DiscoveryRequest(k, self.own, resolv=True, extra=extra) for k in NETWORK_REQUESTS]
+        return [DiscoveryRequest(k, self.own, resolv=True, extra=extra) for k in self.kinds]
 
     def accepts(self, reply: DiscoveryReply) -> bool:
         if reply.route is not ReplyRoute.RESOLV or reply.topic_hadd not in (None, self.own):
@@ -292,18 +304,31 @@ class ResolvSync:
         if marker is not None:
             self._chunks[reply.kind].add(marker[0])
             self._expected[reply.kind] = marker[1]
+        else:
+            self._unmarked.add(reply.kind)
         return True
 
     def kind_complete(self, kind: str) -> bool:
         total = self._expected.get(kind)
-        return total is not None and len(self._chunks[kind]) >= total
+        return total is not None and len(self._chunks.get(kind, ())) >= total
+
+    def received(self) -> list[str]:
+        """The kinds we hold: complete by the chunk markers, or answered at all by a primary that marks
+        nothing (an original one: its unmarked answer is all it has)."""
+        return [
+            k
+            for k in self.kinds
+            if self.kind_complete(k) or (k in self._unmarked and k not in self._expected)
+        ]
 
     @property
     def complete(self) -> bool:
-        return all(self.kind_complete(k) for k in NETWORK_REQUESTS)
+        return all(self.kind_complete(k) for k in self.kinds)
 
     def missing(self) -> list[str]:
-        return [k for k in NETWORK_REQUESTS if not self.kind_complete(k)]
+        """The kinds of every genre (all six, asked or not) that this sync did not bring."""
+        got = set(self.received())
+        return [k for k in NETWORK_REQUESTS if k not in got]
 
     def done(self, now: float) -> bool:
         return self.complete or now >= self.deadline

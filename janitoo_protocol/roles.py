@@ -76,6 +76,9 @@ from .network import RESOLV_CHUNK, NetworkMap, ResolvSync
 
 log = logging.getLogger("janitoo.roles")
 
+# What the original's primary can answer over resolv (§4.5 of the spec: it crashes on the other four).
+ORIGINAL_RESOLV = ("request_info_nodes", "request_info_systems")
+
 __all__ = [
     "ELECTING", "LISTENING", "PRIMARY", "ROLES", "SECONDARY", "STOPPED", "TRANSITIONS",
     "Actions", "NetworkController", "Peer", "RoleChange", "RoleConfig", "RoleConfigError", "rank",
@@ -88,6 +91,8 @@ NETWORK_CONTROLLER_ITEMS = ["primary", "secondary"]
 
 # How many role changes and dispatches a controller remembers (for tests and tools).
 HISTORY = 1000
+# How many intervals between a primary's resolv heartbeats size the watchdog (the slowest of them).
+BEAT_INTERVALS = 4
 
 # The resolv heartbeat and announcement extension keys.
 EPOCH_KEY = "epoch"
@@ -119,6 +124,9 @@ class RoleConfig:
     discovery_quiet: float = 0.3
     discovery_idle: float = 1.0
     request_retry: float = 5.0  # before asking a still-unknown controller again
+    # The period assumed for a primary whose heartbeats carry no epoch (the original's janitoo_dhcp sends
+    # one every resolv_timeout: 15 s in its shipped config) until two of its heartbeats were heard.
+    original_period: float = 15.0
     chunk_size: int = RESOLV_CHUNK
 
     def __post_init__(self) -> None:
@@ -137,6 +145,8 @@ class RoleConfig:
             raise RoleConfigError("heartbeat_count must be at least 1")
         if self.will_grace < 0:
             raise RoleConfigError("will_grace cannot be negative")
+        if self.original_period <= 0:
+            raise RoleConfigError("original_period must be a positive number of seconds")
         for name in ("election_step", "listen_timeout", "sync_timeout"):
             v = getattr(self, name)
             if v is not None and v < 0:
@@ -185,6 +195,7 @@ class Peer:
     epoch: int
     priority: int
     last_seen: float
+    follows: str | None = None  # the primary its announcement names
 
     @property
     def rank(self) -> tuple[int, Hadd]:
@@ -235,13 +246,22 @@ class NetworkController:
         self.dispatched: deque[HeartbeatDispatch] = deque(maxlen=HISTORY)  # the latest dispatches
         self._collector: DiscoveryCollector | None = None
         self._sync: ResolvSync | None = None
-        self._pending_resolv: list[DiscoveryRequest] = []
+        self._pending_resolv: list[tuple[DiscoveryRequest, float]] = []  # with when it arrived
         self._asked: dict[int, float] = {}  # controller -> when we last asked it directly
+        self._asking: dict[int, float] = {}  # controller -> when asked, until its nodes answer came
+        self._have: set[str] = set()  # the request kinds our map holds completely (built or replicated)
+        # Resolv heartbeats heard per primary: (when the last one came, the latest intervals), to size
+        # the watchdog from the period observed rather than from our own configuration.
+        self._beats: dict[Hadd, tuple[float | None, deque[float]]] = {}
+        self._original: set[Hadd] = set()  # primaries heard without an epoch (the original's)
         self._cids = 0
         self._out: list[Message] = []
         self._now = 0.0
         self._last_seen_time: float | None = None
         self._listen_until: float | None = None
+        self._quiet_at: float | None = (
+            None  # a configured primary: when to look whether all peers are starting
+        )
         self._watchdog: float | None = None
         self._next_beat: float | None = None  # primary: next resolv heartbeat
         self._next_announce: float | None = None  # others: next network_controller announcement
@@ -317,6 +337,8 @@ class NetworkController:
         self._fire("begin", now)
         self._listen_until = now + self.config.listen
         if self.config.is_primary:
+            quiet = now + 2 * self.config.resolv_heartbeat
+            self._quiet_at = quiet if quiet < self._listen_until else None
             self._build(now)
         self._announce(now)
         return self._run(now)
@@ -406,7 +428,7 @@ class NetworkController:
         was_primary = self.role == PRIMARY
         self.primary = primary
         self.epoch = epoch
-        self._watchdog = now + self.config.resolv_timeout
+        self._watchdog = now + self.watchdog_span()
         self._election_due = None
         self._next_beat = None
         self._hold_until = None
@@ -425,8 +447,37 @@ class NetworkController:
             me=self.hadd, priority=self.config.priority, configured_primary=self.config.is_primary,
             take_back=self.config.take_back, synced=self.synced, epoch=self.epoch, primary=self.primary,
             primary_rank=None if current is None else current.rank, lost=lost, lost_epoch=lost_epoch,
-            holding=self._hold_until is not None, sender=sender, sender_epoch=epoch, sender_priority=priority,
+            holding=self._hold_until is not None,
+            primary_original=self.primary is not None and self.primary in self._original,
+            sender=sender, sender_epoch=epoch, sender_priority=priority,
+            sender_original=sender is not None and sender in self._original,
+            peers_all_starting=self._peers_all_starting(),
         )  # fmt: skip
+
+    def _peers_all_starting(self) -> bool:
+        live = self._live_peers(self._now)
+        return (
+            bool(live) and self.max_epoch == 0
+            and all(p.role == LISTENING and p.follows is None and p.epoch == 0 for p in live)
+        )  # fmt: skip
+
+    def primary_period(self, hadd: Hadd | None = None) -> float | None:
+        """The period of a primary's resolv heartbeats as observed (the slowest of its latest intervals);
+        for an original primary not yet timed, the assumed `original_period`; None: unknown."""
+        hadd = self.primary if hadd is None else hadd
+        if hadd is None:
+            return None
+        _, intervals = self._beats.get(hadd, (None, deque()))
+        if intervals:
+            return max(intervals)
+        return self.config.original_period if hadd in self._original else None
+
+    def watchdog_span(self) -> float:
+        """How long the primary we follow may stay silent: `resolv_timeout`, or two of its observed
+        periods if that is longer (the original's primary beats every 15 s; a fixed 5 s replaced it)."""
+        period = self.primary_period()
+        base = self.config.resolv_timeout
+        return base if period is None else max(base, 2 * period)
 
     def _on_event(
         self, event: Event, now: float, sender: Hadd | None = None, epoch: int = 0, priority: int = 0,
@@ -454,7 +505,7 @@ class NetworkController:
             self._elect(now)
         elif act is Act.KEEP:
             self.epoch = max(self.epoch, epoch)
-            self._watchdog = now + self.config.resolv_timeout
+            self._watchdog = now + self.watchdog_span()
         elif act is Act.ASSERT:
             self._beat(now)
         return rule
@@ -489,13 +540,29 @@ class NetworkController:
         self._watchdog = None
         self._election_due = None
         self._listen_until = None
+        self._quiet_at = None
         self._hold_until = None
         self._fire("promote", now)
         self._beat(now)
         self._announce(now)
-        if not (self.synced or self.built) and self._collector is None:
-            # Nobody to replicate from: build the map ourselves, as a starting primary does.
-            self._build(now)
+        self._rebuild_what_lacks(now)
+
+    def _rebuild_what_lacks(self, now: float) -> None:
+        """After a promotion: every genre the map does not hold completely is rebuilt by broadcast at
+        once (all six when nobody was replicated from; four after following an original primary)."""
+        if self._sync is not None:
+            # The primary we replicated from is gone: what it sent is kept, the rest is rebuilt.
+            self._have.update(self._sync.received())
+            self._sync = None
+            self.synced = True
+        if self._collector is not None:
+            return  # a build is under way (a configured primary listening): it asks everything
+        lacking = [k for k in NETWORK_REQUESTS if k not in self._have]
+        if not lacking:
+            return
+        log.warning("%s: the map lacks %s: rebuilding by broadcast", self.hadd,
+                    ", ".join(k.removeprefix("request_info_") for k in lacking))  # fmt: skip
+        self._build(now, lacking)
 
     # ------------------------------------------------------------------------------ messages
 
@@ -512,6 +579,7 @@ class NetworkController:
             return
         if m.state != ONLINE:
             self.peers.pop(h, None)
+            self._beats.pop(h, None)
             # A goodbye ("stopped") is deliberate; a will may be a broker shutting down (will_grace).
             bye = m.extra.get(ROLE_KEY) == "stopped"
             self._on_event(Event.PRIMARY_GONE, now, h, epoch, by_will=not bye,
@@ -519,6 +587,14 @@ class NetworkController:
             return
         self.max_epoch = max(self.max_epoch, epoch)
         prio = _int_extra(m.extra, PRIORITY_KEY)
+        if EPOCH_KEY in m.extra:
+            self._original.discard(h)
+        else:
+            self._original.add(h)  # the original's primary: no epoch, never steps down
+        last, intervals = self._beats.get(h, (None, deque(maxlen=BEAT_INTERVALS)))
+        if last is not None and now > last:
+            intervals.append(now - last)
+        self._beats[h] = (now, intervals)
         self.peers[h] = Peer(h, PRIMARY, epoch, prio, now)
         self._on_event(Event.PRIMARY_HEARD, now, h, epoch, prio)
 
@@ -546,12 +622,16 @@ class NetworkController:
         if word == PRIMARY:
             # Primaries are followed by their resolv heartbeats only; this just refreshes what we know.
             role = PRIMARY
-        self.peers[m.hadd] = Peer(m.hadd, role, epoch, _int_extra(v.extra, PRIORITY_KEY), now)
+        named = v.extra.get("primary")
+        follows = named if isinstance(named, str) and named else None
+        self.peers[m.hadd] = Peer(m.hadd, role, epoch, _int_extra(v.extra, PRIORITY_KEY), now, follows)
 
     def _on_heartbeat(self, m: Heartbeat, now: float) -> None:
         node = self.map.nodes.get(m.hadd)
         if node is None:
-            if self.role == PRIMARY and self._collector is None:
+            # From the first second: a configured primary still listening (its broadcast may have gone
+            # out before this controller subscribed) asks too, not only at the next heartbeat, 30 s on.
+            if self.role == PRIMARY or (self.role == LISTENING and self.config.is_primary):
                 self._discover_controller(m.hadd.controller, now)
             return
         self._apply(self.tracker.observe(m.hadd, m.state, now, _period(node)))
@@ -562,10 +642,18 @@ class NetworkController:
         if req.kind not in REQUEST_GENRES:
             log.warning("resolv request for unknown %r from %s: ignored", req.kind, req.reply_hadd)
             return
-        if self._collector is not None:
-            self._pending_resolv.append(req)  # answered once the map is built
+        if self._settling(now):
+            self._pending_resolv.append((req, now))  # answered once the map is built and the asked answered
             return
         self._serve(req)
+
+    def _settling(self, now: float) -> bool:
+        """The map is being built, or a controller asked directly has not answered yet (for at most
+        `discovery_idle`): a resolv answer now would miss it."""
+        if self._collector is not None:
+            return True
+        idle = self.config.discovery_idle
+        return any(now < t + idle for t in self._asking.values())
 
     def _serve(self, req: DiscoveryRequest) -> None:
         # Our own secondaries (they send a correlation id) also get an empty chunk for an empty
@@ -588,6 +676,9 @@ class NetworkController:
             if r.topic_hadd != self.hadd:
                 return
             self._merge(r, now)
+            for node in r.nodes:
+                if node.hadd is not None:
+                    self._asking.pop(node.hadd.controller, None)
             if self.role == PRIMARY:
                 # The original forwarded to its own reply topic, where nobody listens; secondaries
                 # listen on the resolv broadcast.
@@ -635,19 +726,22 @@ class NetworkController:
         self._cids += 1
         return f"{self.hadd.controller:04d}{self.hadd.node:04d}-{self._cids}"
 
-    def _build(self, now: float) -> None:
+    def _build(self, now: float, kinds: Iterable[str] = NETWORK_REQUESTS) -> None:
         cid = self._cid()
         cfg = self.config
         self._collector = DiscoveryCollector(
-            NETWORK_REQUESTS, now, cfg.discovery_timeout, cfg.discovery_quiet, cfg.discovery_idle, cid
+            kinds, now, cfg.discovery_timeout, cfg.discovery_quiet, cfg.discovery_idle, cid
         )
         for kind in self._collector.kinds:
             self._out.append(DiscoveryRequest(kind, self.hadd, extra={CORRELATION_KEY: cid}))
 
     def _resync(self, now: float) -> None:
         timeout = self.config.sync_timeout
+        # The original's primary answers only nodes and systems (its handler crashes on the other four):
+        # we do not ask it what it cannot answer; a promotion rebuilds the rest by broadcast.
+        kinds = ORIGINAL_RESOLV if self.primary in self._original else NETWORK_REQUESTS
         sync = ResolvSync(
-            self.hadd, self._cid(), now, self.config.resolv_timeout if timeout is None else timeout
+            self.hadd, self._cid(), now, self.config.resolv_timeout if timeout is None else timeout, kinds
         )
         self._sync = sync
         self._out.extend(sync.requests())
@@ -657,6 +751,7 @@ class NetworkController:
         if last is not None and now < last + self.config.request_retry:
             return
         self._asked[controller] = now
+        self._asking[controller] = now
         cid = self._cid()
         target = Hadd(controller, 0)
         log.info("%s: controller %s heartbeats but is not in the map: asking it", self.hadd, target)
@@ -723,13 +818,15 @@ class NetworkController:
                 self.tracker.observe(hadd, state, now)
         for p in self.peers.values():
             p.last_seen = max(p.last_seen, now)
+        for h, (_, intervals) in self._beats.items():
+            self._beats[h] = (None, intervals)  # an interval spanning our deafness says nothing of theirs
         role = self.role
         if role == PRIMARY:
             # We may have been replaced meanwhile: hear the network for one period before beating.
             self._hold_until = now + self.config.resolv_heartbeat
             self._next_beat = self._hold_until
         elif role == SECONDARY:
-            self._watchdog = now + self.config.resolv_timeout
+            self._watchdog = now + self.watchdog_span()
             self._announce(now)
         elif role == ELECTING:
             # The will or the silence may have been our own deafness (a broker shutting down publishes
@@ -754,18 +851,27 @@ class NetworkController:
             col = self._collector
             self._collector = None
             self.built = True
+            self._have.update(col.kinds)
             log.info(
                 "%s: map built by broadcast in %.3f s: %d nodes, %d values",
                 self.hadd, now - col.started, len(self.map), self.map.value_count(),
             )  # fmt: skip
-            if self.role == PRIMARY:
-                for req in self._pending_resolv:
-                    self._serve(req)
-            self._pending_resolv.clear()
+        self._asking = {c: t for c, t in self._asking.items() if now < t + self.config.discovery_idle}
+        if self._pending_resolv and self._collector is None:
+            # A request waits for the controllers asked directly, never more than `discovery_idle` (a
+            # stream of made-up controllers heartbeating must not starve the resolv server).
+            idle = self.config.discovery_idle
+            due = [(r, t) for r, t in self._pending_resolv if not self._settling(now) or now >= t + idle]
+            if due:
+                self._pending_resolv = [p for p in self._pending_resolv if p not in due]
+                if self.role == PRIMARY:
+                    for req, _ in due:
+                        self._serve(req)
         if self._sync is not None and self._sync.done(now):
             sync = self._sync
             self._sync = None
             self.synced = True
+            self._have.update(sync.received())
             if sync.complete:
                 log.info("%s: map replicated from %s: %d nodes", self.hadd, self.primary, len(self.map))
             else:
@@ -775,12 +881,16 @@ class NetworkController:
                 )  # fmt: skip
         changes = self._apply(self.tracker.tick(now))
         role = self.role
+        if role == LISTENING and self._quiet_at is not None and now >= self._quiet_at:
+            self._quiet_at = None
+            self._on_event(Event.PEERS_QUIET, now)
+            role = self.role
         if role == LISTENING and self._listen_until is not None and now >= self._listen_until:
             self._listen_until = None
             self._on_event(Event.LISTEN_TIMEOUT, now, detail=f"none heard within {self.config.listen:g} s")
         elif role == SECONDARY and self._watchdog is not None and now >= self._watchdog:
             self._on_event(Event.WATCHDOG_TIMEOUT, now,
-                           detail=f"no resolv heartbeat for {self.config.resolv_timeout:g} s")  # fmt: skip
+                           detail=f"no resolv heartbeat for {self.watchdog_span():g} s")  # fmt: skip
         elif role == ELECTING and self._election_due is not None and now >= self._election_due:
             self._on_event(Event.ELECTION_DUE, now)
         if self.role == PRIMARY:
@@ -807,11 +917,18 @@ class NetworkController:
         horizon = now - 3 * self.config.resolv_timeout
         for h in [h for h, p in self.peers.items() if p.last_seen < horizon]:
             del self.peers[h]
+        # What we timed of primaries gone from the peers (a made-up hadd's heartbeat must not stay forever);
+        # the one we follow stays, however slow.
+        for h in [h for h in self._beats if h not in self.peers and h != self.primary]:
+            del self._beats[h]
+        self._original &= set(self.peers) | ({self.primary} if self.primary is not None else set())
 
     def _wake(self, now: float) -> float | None:
         if self.role == STOPPED or not self.connected:
             return None
         times = [self.tracker.next_deadline()]
+        times += [t + self.config.discovery_idle for t in self._asking.values()]
+        times += [t + self.config.discovery_idle for _, t in self._pending_resolv]
         if self._collector is not None:
             times.append(self._collector.next_wake())
         if self._sync is not None:
@@ -826,6 +943,8 @@ class NetworkController:
                     role
                 )
             )
+            if role == LISTENING:
+                times.append(self._quiet_at)
         due = [t for t in times if t is not None]
         return min(due) if due else None
 

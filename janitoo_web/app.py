@@ -212,7 +212,7 @@ def build_app(config: WebConfig, bridge: Bridge | None = None) -> Starlette:
             )
         try:
             req = parse_set(body)
-            value = view.map.get_value(req.hadd, req.uuid, req.index)
+            value = view.map.get_value(req.hadd, req.uuid, req.index, req.genre)
             if value is None or int(value.genre) != req.genre:
                 found = view.values_of(req.hadd).get(Genre(req.genre), [])
                 value = next((v for v in found if v.uuid == req.uuid and v.index == req.index), None)

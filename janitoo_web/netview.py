@@ -267,7 +267,7 @@ class NetView:
             if len(self.tracker) < self.max_nodes:
                 self.wanted.add(hadd.controller_hadd)
             return False
-        old = self.map.get_value(hadd, value.uuid, value.index)
+        old = self.map.get_value(hadd, value.uuid, value.index, genre)
         if old is None:
             if self._value_counts.get(hadd, 0) >= MAX_VALUES_PER_NODE:
                 self.ignored += 1
@@ -280,7 +280,7 @@ class NetView:
         if not self.map.merge_value(value, genre):
             return False
         if int(genre) == Genre.USER:
-            merged = self.map.get_value(hadd, value.uuid, value.index)
+            merged = self.map.get_value(hadd, value.uuid, value.index, genre)
             if merged is not None and is_numeric(merged):
                 key = (hadd, value.uuid, value.index)
                 hist = self.histories.get(key)
@@ -368,7 +368,7 @@ class NetView:
             v = value if value.hadd is not None else replace(value, hadd=pub.hadd)
             if v.hadd != pub.hadd or not self._merge_value(v, pub.genre, wall):
                 continue
-            merged = self.map.get_value(pub.hadd, v.uuid, v.index)
+            merged = self.map.get_value(pub.hadd, v.uuid, v.index, pub.genre)
             if merged is None:
                 continue
             events.append({

@@ -10,6 +10,11 @@ from collections.abc import Callable
 import pytest
 from click.testing import Result
 
+from janitoo_cli.errors import CliError
+from janitoo_cli.main import check_index
+from janitoo_protocol import Hadd, NodeInfo
+from janitoo_protocol.network import NetworkMap
+
 from .conftest import FakeNetwork, golden, mask_counter, one_error_line, publish_retained, run_module
 
 Jnt = Callable[..., Result]
@@ -346,3 +351,47 @@ def test_query_network_names_a_known_controller_that_did_not_answer(
     result = jnt("query", "network", "--timeout", "1.5", "--complete", *fake_network.args)
     assert result.exit_code == 1
     assert "0777 did not answer" in one_error_line(result)
+
+
+def test_index_reaches_our_nodes_which_say_they_honour_it(jnt: Jnt, fake_network: FakeNetwork) -> None:
+    result = jnt("query", "value", "--hadd", "1118/0001", "--uuid", "location", "--genre", "config",
+                 "--index", "1", "--timeout", "1", *fake_network.args)  # fmt: skip
+    assert "does not say it honours --index" not in result.stderr
+
+
+def test_index_set_to_a_node_that_does_not_honour_it_is_refused_without_force(
+    jnt: Jnt, fake_network: FakeNetwork
+) -> None:
+    """Issue #15: an original node writes instance 0 whatever the index, and echoes the index back."""
+    args = ("query", "value", "--hadd", "1118/0009", "--uuid", "location", "--genre", "config", "--index", "2",
+            "--timeout", "0.3")  # fmt: skip
+    result = jnt(*args, "--set", "x", *fake_network.args)
+    assert result.exit_code == 2
+    assert one_error_line(result) == (
+        "jnt: error: node 1118/0009 does not say it honours --index (no answer): it would write instance 0, "
+        "not 2; add --force to send it anyway"
+    )
+    result = jnt(*args, "--set", "x", "--force", *fake_network.args)  # sent, with a warning (nobody answers)
+    assert result.exit_code == 4
+    assert (
+        "jnt: warning: node 1118/0009 does not say it honours --index (no answer): it may write instance 0"
+        in (result.stderr)
+    )
+    result = jnt(*args, *fake_network.args)  # a GET: a warning only
+    assert result.exit_code == 4 and "it may read instance 0 and still echo index 2" in result.stderr
+
+
+def test_check_index_reads_the_extension_key_of_the_discovery() -> None:
+    ours, original = Hadd(1118, 1), Hadd(225, 1)
+    network = NetworkMap()
+    network.nodes[ours] = NodeInfo.from_wire({"uuid": "a", "hadd": "1118/0001", "jnt_index": True})
+    network.nodes[original] = NodeInfo.from_wire({"uuid": "b", "hadd": "0225/0001"})
+    assert network.nodes[ours].honours_index and not network.nodes[original].honours_index
+    check_index(network, ours, 3, is_set=True, force=False)  # nothing to say
+    with pytest.raises(
+        CliError, match=r"node 0225/0001 does not say it honours --index \(an original node\?\)"
+    ):
+        check_index(network, original, 3, is_set=True, force=False)
+    # A hostile "jnt_index": "yes" is not true.
+    network.nodes[original] = NodeInfo.from_wire({"uuid": "b", "hadd": "0225/0001", "jnt_index": "yes"})
+    assert not network.nodes[original].honours_index

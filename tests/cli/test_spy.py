@@ -11,8 +11,11 @@ from collections.abc import Callable
 import pytest
 from click.testing import Result
 
+from janitoo_cli.spy import describe
 from janitoo_node.broker import free_port
 from janitoo_node.server import Server
+from janitoo_protocol import DiscoveryReply, Hadd, HeartbeatDispatch, ResolvHeartbeat, decode, encode
+from janitoo_protocol.events import ReplyRoute
 
 from .conftest import TIME, FakeNetwork, LineReader, one_error_line, publish_retained, subprocess_env
 
@@ -253,3 +256,22 @@ def test_spy_describes_the_retained_state_extension(jnt: Jnt, quiet_network: Fak
     lines = strip_time(spy(jnt, quiet_network, "-n", "2").stdout.splitlines())
     assert "OTHER      0226/0000  retained state: 1 nodes, 0 values" in lines
     assert any(x.startswith("OTHER      -          !! undecodable (a controller is 4 digits)") for x in lines)
+
+
+def test_spy_labels_wills_and_empty_answers() -> None:
+    """Issue #15: a node process's own will is not "dispatched"; an empty answer names its requester."""
+    col, text, fields, *_ = describe(decode(*encode(HeartbeatDispatch(225, -1, "OFFLINE"))))
+    assert (col, text) == ("0225/0000", "OFFLINE (last will of the controller's process, all its nodes)")
+    assert fields["dispatched"] is False and fields["whole_controller"] is True
+    col, text, fields, *_ = describe(HeartbeatDispatch(225, 3, "PENDING"))
+    assert (col, text, fields["dispatched"]) == ("0225/0003", "PENDING (dispatched)", True)
+    will = ResolvHeartbeat(10, 0, "OFFLINE", {"role": "offline", "epoch": 0, "priority": 10})
+    col, text, fields, *_ = describe(decode(*encode(will)))
+    assert text == "network controller OFFLINE (its last will) role=offline epoch=0 priority=10"
+    assert fields["role"] == "offline"
+    col, text, *_ = describe(ResolvHeartbeat(10, 0, "OFFLINE", {"role": "stopped", "epoch": 2}))
+    assert text.startswith("network controller OFFLINE (its goodbye)")
+    assert describe(ResolvHeartbeat(1, 0, "ONLINE"))[1] == "primary ONLINE"  # the original's, no extras
+    empty = DiscoveryReply("request_info_users", Hadd(9999, 42), ReplyRoute.BROADCAST)
+    col, text, *_ = describe(decode(*encode(empty)))
+    assert (col, text) == ("9999/0042", "request_info_users: 0 values to 9999/0042")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import startup_map
 from janitoo_node.broker import MosquittoBroker
 from janitoo_node.config import ConfigError, JanitooConfig
 from janitoo_node.netctl import network_settings
@@ -26,6 +27,7 @@ from janitoo_protocol import (
 )
 from janitoo_protocol.transport import Envelope, JanitooClient, Subscription
 from tests.helpers import NodeProcess, wait_for
+from tests.original_dhcp import OriginalDhcpRunner
 
 HB = 0.5  # resolv_heartbeat of the test configs
 TIMEOUT = 2.0  # resolv_timeout
@@ -302,6 +304,59 @@ def test_broker_restart_roles_settle_to_one_primary(
     for h in {P, S1, S2} - {primary}:
         wire.expect(is_announcement(h, role="secondary", primary=str(primary)), 3, f"{h} following {primary}")
     assert resolv_nodes(wire.client) == all_nodes(P, S1, S2)
+
+
+ORIGINAL_PERIOD = 3.0  # the stand-in's resolv heartbeat period (15 s shipped; scaled, still > TIMEOUT)
+ORIGINAL = Hadd(1, 0)
+
+
+def test_an_original_primary_appearing_makes_ours_step_down_and_is_replaced_only_when_silent(
+    cluster: Cluster, wire: Wire, private_broker: MosquittoBroker
+) -> None:
+    start_network(cluster, wire, S1)
+    dhcp = OriginalDhcpRunner(private_broker.port, ORIGINAL_PERIOD).start()
+    try:
+        first = wire.expect(is_beat(ORIGINAL), 5, "the original primary's first resolv heartbeat").received_at
+        for h in (P, S1):
+            wire.expect(is_announcement(h, role="secondary", primary=str(ORIGINAL)), ORIGINAL_PERIOD,
+                        f"{h} following the original primary")  # fmt: skip
+        # Several of its periods (each longer than our resolv_timeout): nobody of ours beats as primary.
+        wire.drain_for(3 * ORIGINAL_PERIOD)
+        ours = [b.at for b in wire.beats(first) if b.state == "ONLINE" and b.hadd != ORIGINAL]
+        # Two primaries visible for more than one heartbeat period is a failure: here, not even 0.5 s.
+        assert ours == [] or max(ours) - first < 0.5, (
+            f"ours beat {[round(t - first, 2) for t in ours]} s after"
+        )
+        beats = [b.at for b in wire.beats(first) if b.hadd == ORIGINAL]
+        assert len(beats) >= 3
+    finally:
+        dhcp.stop()
+    silent = max(b.at for b in wire.beats() if b.hadd == ORIGINAL)
+    # It falls silent: replaced after two of its observed periods, by our best-ranked controller.
+    env = wire.expect(
+        is_beat(P, 2), 2 * ORIGINAL_PERIOD + 3, "our primary taking over from the silent original"
+    )
+    elapsed = env.received_at - silent
+    assert 2 * ORIGINAL_PERIOD - 0.3 < elapsed < 2 * ORIGINAL_PERIOD + 1.5, f"replaced after {elapsed:.2f} s"
+    wire.expect(is_announcement(S1, role="secondary", primary=str(P)), 3, "S1 following P again")
+    assert resolv_nodes(wire.client) == all_nodes(P, S1)
+
+
+def test_three_controllers_started_together_the_first_resolv_answer_lists_every_node(
+    private_broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    """Issue #15: the primary's broadcast may go out before the others subscribed; it asks any controller
+    it hears of while listening, so its first answer is complete (benchmarks/startup_map.py runs 20)."""
+    confs = [
+        startup_map.conf(tmp_path, private_broker.port, h, p, TIMEOUT)
+        for h, p in startup_map.CONTROLLERS.items()
+    ]
+    with JanitooClient(port=private_broker.port, reply_hadd="9999/0043") as client:
+        for _ in range(3):
+            _, since_up, hadds = startup_map.first_answer(client, confs, 20)
+            assert hadds == startup_map.EVERY_NODE
+            # The listen (resolv_timeout) and the answer, the processes' start-up excluded.
+            assert since_up < 3.0, f"first answer {since_up:.2f} s after the first heartbeat"
 
 
 def test_network_section_is_parsed(tmp_path: Path) -> None:

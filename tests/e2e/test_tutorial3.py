@@ -46,6 +46,7 @@ POLL = "The poll delay of the value"
 USER_ROWS = [
     ("0225/0000", "tutorial3_change", 0, None, 8, 2, 0, "Change the state of the machine."),
     ("0225/0000", "tutorial3_overheat", 0, None, 1, 2, 48, "Temperature overheat."),
+    ("0225/0000", "tutorial3_state", 0, None, 8, 2, 49, "The state of the machine."),
     ("0225/0000", "tutorial3_temperature", 0, "°C", 3, 2, 49, "The average temperature of tutorial."),
     ("0225/0001", "humidity", 0, "%", 3, 2, 49, "The humidity"),
     ("0225/0001", "temperature", 0, "°C", 3, 2, 49, "The temperature"),
@@ -194,6 +195,8 @@ def test_query_node_users(jnt: Callable[..., Result]) -> None:
     assert _described(records) == USER_ROWS
     rows = _rows(jnt("query", "node", "--hadd", CONTROLLER, "--vuuid", "request_info_users"))
     assert "0225/0002 tutorial3__temperature temperature 0 19.5 °C 3 2 49 The temperature" in rows
+    # The seed's row, exactly (the state is a basic value too: test_query_node_basics).
+    assert "0225/0000 tutorial3 tutorial3_state 0 sleeping None 8 2 49 The state of the machine." in rows
 
 
 def test_query_node_configs(jnt: Callable[..., Result]) -> None:
@@ -202,6 +205,9 @@ def test_query_node_configs(jnt: Callable[..., Result]) -> None:
     )
     assert _described(records) == CONFIG_ROWS
     rows = _rows(jnt("query", "node", "--hadd", CONTROLLER, "--vuuid", "request_info_configs"))
+    # The seed's rows: the CPU polls every 30 s, from examples/helloworldv3.conf as shipped.
+    for uuid in ("frequency_poll", "temperature_poll", "voltage_poll"):
+        assert f"0225/0003 tutorial3__cpu {uuid} 0 30 seconds 4 3 112 The poll delay of the value" in rows
     critical = next(r for r in rows if " tutorial3_temperature_critical " in r)
     assert critical.startswith("0225/0000 tutorial3 tutorial3_temperature_critical 0 50 None 4 3 112 "
                                "The critical temperature. If 2 of the 3 ")  # fmt: skip
@@ -265,6 +271,9 @@ def test_a_refused_trigger_is_answered_with_the_reason(
     ]
     state = appliance.client.get_value(CONTROLLER, "tutorial3_state", "basic", cmd_class=49)
     assert state.data == "reporting"
+    # The seed's user twin answers a GET in its own genre, with its own help.
+    state = appliance.client.get_value(CONTROLLER, "tutorial3_state", "user", cmd_class=49)
+    assert (state.data, state.genre, state.help) == ("reporting", 2, "The state of the machine.")
 
 
 def test_the_demo_runs_and_stops(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from tests.protocol.fakenode import FakeController
 
 LED = "janitoo_0225_0004"
 # The HelloWorld V3 appliance's entities by platform (its 5 nodes, their values, a liveness each) + the bridge's.
-PLATFORMS = {"sensor": 28, "number": 19, "text": 13, "select": 4, "switch": 1, "binary_sensor": 1}
+PLATFORMS = {"sensor": 29, "number": 19, "text": 13, "select": 4, "switch": 1, "binary_sensor": 1}
 
 
 class Mqtt:

@@ -103,7 +103,8 @@ def test_nodes_reply_matches_the_original_wire_dicts(rig: Rig) -> None:
     theirs = _original_reply("request_info_nodes")["data"]
     assert list(ours) == list(theirs)
     for uuid, node in theirs.items():
-        assert list(ours[uuid]) == list(node)
+        # The original's keys in its order, then our one extension (the original ignores unknown keys).
+        assert list(ours[uuid]) == [*node, "jnt_index"] and ours[uuid]["jnt_index"] is True
         for key in ("uuid", "oid", "capabilities", "name", "product_name", "product_type",
                     "product_manufacturer", "location", "hadd", "state", "config_timeout"):  # fmt: skip
             assert ours[uuid][key] == node[key], (uuid, key)

@@ -109,3 +109,33 @@ def test_no_change_of_role_is_decided_outside_the_table(change: str) -> None:
                 ):
                     callers.add(fn.name)
     assert callers == {"_on_event"}
+
+
+def test_an_original_primary_outranks_every_epoch_and_is_never_taken_back() -> None:
+    original = Hadd(1, 0)
+
+    def orig(f: Facts) -> Facts:
+        return replace(heard(f, original, 0), sender_original=True)
+
+    assert act(Role.LISTENING, Event.PRIMARY_HEARD, orig(BASE)) is Act.FOLLOW
+    assert act(Role.SECONDARY, Event.PRIMARY_HEARD, orig(BASE)) is Act.FOLLOW  # beats our epoch 3
+    following = replace(
+        BASE, primary=original, primary_rank=rank(0, original), epoch=0, primary_original=True
+    )
+    assert act(Role.SECONDARY, Event.PRIMARY_HEARD, orig(following)) is Act.KEEP
+    assert act(Role.SECONDARY, Event.PRIMARY_HEARD, heard(following, THIRD, 7, priority=9)) is None
+    # A second original while we follow one: keep the first (no flapping between two).
+    assert act(Role.SECONDARY, Event.PRIMARY_HEARD, replace(orig(following), sender=THIRD)) is None
+    mine = replace(following, configured_primary=True, take_back=True, priority=99)
+    assert act(Role.SECONDARY, Event.PRIMARY_HEARD, orig(mine)) is Act.KEEP  # never takes back
+    lost = replace(BASE, lost=OTHER, lost_epoch=3)
+    assert act(Role.ELECTING, Event.PRIMARY_HEARD, orig(lost)) is Act.FOLLOW
+    me = replace(BASE, primary=ME, primary_rank=rank(5, ME), configured_primary=True, take_back=True)
+    assert act(Role.PRIMARY, Event.PRIMARY_HEARD, orig(me)) is Act.FOLLOW  # steps down, even with take_back
+
+
+def test_a_configured_primary_claims_early_only_among_starting_peers() -> None:
+    starting = replace(BASE, configured_primary=True, peers_all_starting=True, primary=None, epoch=0)
+    assert act(Role.LISTENING, Event.PEERS_QUIET, starting) is Act.PROMOTE
+    assert act(Role.LISTENING, Event.PEERS_QUIET, replace(starting, peers_all_starting=False)) is None
+    assert act(Role.LISTENING, Event.PEERS_QUIET, replace(starting, configured_primary=False)) is None

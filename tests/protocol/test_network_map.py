@@ -207,10 +207,30 @@ def test_resolv_sync_rejects_others_and_times_out_for_an_original_primary() -> N
         assert sync.feed(roundtrip([plain])[0])
     assert not sync.complete and not sync.done(4.9) and sync.done(5.0) and sync.next_wake() == 5.0
     assert len(sync.map) == 6 and sync.replies == 2
-    assert "request_info_nodes" in sync.missing()
+    # What it answered is held (unmarked: all it has); exactly the four others are missing.
+    assert sync.received() == ["request_info_nodes", "request_info_systems"]
+    assert sync.missing() == ["request_info_users", "request_info_configs", "request_info_basics",
+                              "request_info_commands"]  # fmt: skip
+    only = ResolvSync(
+        OWN, "cid-2", started=0.0, timeout=5.0, kinds=["request_info_systems", "request_info_nodes"]
+    )
+    assert [r.kind for r in only.requests()] == ["request_info_nodes", "request_info_systems"]
 
 
 def test_resolv_request_decodes_as_resolv() -> None:
     req = DiscoveryRequest("request_info_configs", OWN, resolv=True)
     m = decode(*encode(req))
     assert isinstance(m, DiscoveryRequest) and m.resolv and m.reply_hadd == OWN
+
+
+def test_one_uuid_in_two_genres_is_found_in_each() -> None:
+    """The tutorial's tutorial3_state is basic and user: a lookup by genre finds each."""
+    m = NetworkMap()
+    h = Hadd(225, 0)
+    m.merge_value(ValueInfo(uuid="tutorial3_state", hadd=h, genre=1, data="booting"))
+    m.merge_value(ValueInfo(uuid="tutorial3_state", hadd=h, genre=2, data="sleeping"))
+    basic = m.get_value(h, "tutorial3_state", 0, Genre.BASIC)
+    user = m.get_value(h, "tutorial3_state", 0, Genre.USER)
+    assert basic is not None and user is not None and (basic.data, user.data) == ("booting", "sleeping")
+    assert m.get_value(h, "tutorial3_state") is not None  # whatever its genre, as before
+    assert m.get_value(h, "tutorial3_state", 0, Genre.CONFIG) is None

@@ -42,6 +42,7 @@ from janitoo_protocol.roles import (
     RoleConfig,
     RoleConfigError,
 )
+from tests.original_dhcp import OriginalDhcpPrimary
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "original"
 
@@ -51,6 +52,7 @@ S2 = Hadd(30, 0)  # secondary, priority 1
 HB = 1.0  # resolv_heartbeat
 TIMEOUT = 3.0  # resolv_timeout
 GRACE = RoleConfig(is_primary=True).will_grace  # after a will, before promoting
+ORIGINAL_PERIOD = 15.0  # the original primary's resolv heartbeat period (its shipped resolv_timeout)
 
 
 def cfg(primary: bool = False, **kw: Any) -> RoleConfig:
@@ -767,18 +769,209 @@ def test_follows_an_original_primary_and_replaces_it_when_silent() -> None:
     assert json.loads(payload) == {"add_ctrl": "0001", "add_node": "0000", "state": "ONLINE"}
     a = s.receive(decode(topic, payload), 0.5)
     assert s.role == SECONDARY and s.primary == Hadd(1, 0) and s.epoch == 0
-    assert len([m for m in a.publish if isinstance(m, DiscoveryRequest) and m.resolv]) == 6
-    now = 0.5
-    while now < 0.5 + TIMEOUT + 0.1:  # the original answers nothing: the sync ends at its deadline
-        now += 0.5
-        s.receive(decode(topic, payload), now)
+    # Only what it can answer: its handler crashes on the other four kinds.
+    asked = sorted(m.kind for m in a.publish if isinstance(m, DiscoveryRequest) and m.resolv)
+    assert asked == ["request_info_nodes", "request_info_systems"]
+    now, wake = 0.5, a.wake_at
+
+    def until(end: float) -> float:
+        nonlocal wake
+        t = now
+        while wake is not None and wake <= end and s.role == SECONDARY:  # a host ticks at wake_at
+            t = wake
+            wake = s.tick(t).wake_at
+        return t
+
+    for _ in range(4):  # it beats every 15 s; our resolv_timeout is 3 s
+        until(now + ORIGINAL_PERIOD)
+        now += ORIGINAL_PERIOD
+        wake = s.receive(decode(topic, payload), now).wake_at
+        assert s.role == SECONDARY
     last = now
-    assert s.synced and s.role == SECONDARY
-    while s.role == SECONDARY:
-        now += 0.25
-        s.tick(now)
-    assert now == pytest.approx(last + TIMEOUT)
+    assert s.synced and s.primary_period() == ORIGINAL_PERIOD
+    now = until(now + 10 * ORIGINAL_PERIOD)
+    # Two of its observed periods of silence, not our own resolv_timeout.
+    assert now == pytest.approx(last + 2 * ORIGINAL_PERIOD)
     assert s.role == PRIMARY and s.epoch == 1
+
+
+def original_network(period: float = ORIGINAL_PERIOD) -> tuple[Net, OriginalDhcpPrimary]:
+    """Two node processes and the original's primary (a stand-in built from the spec), its map built."""
+    net = Net()
+    net.nodes(100)
+    net.nodes(200, components=3)
+    net.run(0.1)
+    dhcp = OriginalDhcpPrimary(1, period, start=net.now + 0.5)
+    net.procs[1] = dhcp  # type: ignore[assignment]  # driven like a node process: beat() and handle()
+    net.send(dhcp.start())
+    net.flush()
+    assert len(dhcp.map) == 7
+    return net, dhcp
+
+
+def our_primaries_beating(net: Net, since: float, until: float) -> set[Hadd]:
+    return {h for t, h, _ in net.primary_beats(since) if t <= until and h != Hadd(1, 0)}
+
+
+def test_secondary_never_replaces_a_live_original_primary() -> None:
+    net, dhcp = original_network()
+    s1 = net.add(S1, cfg(priority=5))  # listening before its first heartbeat
+    s2 = net.add(S2, cfg(priority=1))
+    net.run(1.0)
+    assert s1.role == s2.role == SECONDARY and s1.primary == s2.primary == dhcp.hadd
+    net.run(10 * ORIGINAL_PERIOD)
+    assert s1.role == s2.role == SECONDARY
+    assert [h.new for h in s1.history] == [LISTENING, SECONDARY]
+    assert our_primaries_beating(net, 0, net.now) == set()
+    assert s1.primary_period() == ORIGINAL_PERIOD
+    # What it answered (nodes and systems) is replicated; the four others were never asked.
+    assert len(s1.map) == 7
+    asked = {b["uuid"] for _, b in net.topics("/dhcp/resolv/request/")}  # type: ignore[index]
+    assert asked == {"request_info_nodes", "request_info_systems"}
+
+
+def test_taking_over_from_an_original_rebuilds_every_genre_it_lacks(caplog: pytest.LogCaptureFixture) -> None:
+    net, dhcp = original_network()
+    s1 = net.add(S1, cfg(priority=5))
+    net.run(2 * ORIGINAL_PERIOD)
+    users_before = [v for v in s1.map.value_list(Genre.USER)]
+    assert users_before == []  # only kept hot from publications: fake nodes publish none
+    dhcp.alive = False  # it has no will on its resolv heartbeat: silence
+    silent = net.now
+    caplog.set_level("WARNING", logger="janitoo.roles")
+    net.run(2 * ORIGINAL_PERIOD + 1)
+    assert s1.role == PRIMARY and s1.epoch == 1
+    lacks = [r.getMessage() for r in caplog.records if "lacks" in r.getMessage()]
+    assert lacks == ["0020/0000: the map lacks users, configs, basics, commands: rebuilding by broadcast"]
+    kinds = sorted(b["uuid"] for _, b in net.topics("/broadcast/request", silent))  # type: ignore[index]
+    # The collector always asks nodes too (its answers count the controllers to wait for).
+    assert kinds == sorted(["request_info_nodes", "request_info_configs", "request_info_basics",
+                            "request_info_users", "request_info_commands"])  # fmt: skip
+    for genre in (Genre.USER, Genre.CONFIG, Genre.BASIC, Genre.COMMAND):
+        assert len(s1.map.value_list(genre)) > 0, genre
+    # And a resolv request now gets every genre.
+    net.send([DiscoveryRequest("request_info_users", Hadd(2, 0), resolv=True)])
+    net.flush()
+    [(_, body)] = net.topics("/dhcp/resolv/reply/0002/0000")
+    assert isinstance(body, dict) and len(body["data"]) == 7
+
+
+def test_our_primary_steps_down_when_an_original_primary_appears() -> None:
+    net = network((S1, 5), take_back=True)  # even take_back never fights an original primary
+    p, s1 = net.ctrls[P], net.ctrls[S1]
+    nodes = len(p.map)
+    dhcp = OriginalDhcpPrimary(1, ORIGINAL_PERIOD, start=net.now + 0.3)
+    net.procs[1] = dhcp  # type: ignore[assignment]
+    appeared = net.now + 0.3
+    net.run(6 * ORIGINAL_PERIOD)
+    assert p.role == s1.role == SECONDARY and p.primary == s1.primary == dhcp.hadd
+    # At its first heartbeat: our primary's last beat is the one before it.
+    assert max(t for t, h, _ in net.primary_beats() if h == P) < appeared
+    assert our_primaries_beating(net, appeared, net.now) == set()
+    assert [h.new for h in p.history][-2:] == [PRIMARY, SECONDARY]
+    # It keeps serving as a secondary: its map stays, it announces itself, it is a candidate.
+    assert len(p.map) == nodes
+    assert net.topics("/values/system/0010/0000/network_controller", net.now - 2 * HB)
+
+
+def test_original_primary_returning_after_we_took_over() -> None:
+    net, dhcp = original_network()
+    s1 = net.add(S1, cfg(priority=5))
+    net.run(2 * ORIGINAL_PERIOD)
+    dhcp.alive = False
+    net.run(2 * ORIGINAL_PERIOD + 2)
+    assert s1.role == PRIMARY
+    dhcp.alive = True
+    dhcp.next_beat = net.now + 0.5
+    back = net.now + 0.5
+    net.run(3 * ORIGINAL_PERIOD)
+    assert s1.role == SECONDARY and s1.primary == dhcp.hadd
+    # (ours may beat in the same instant as its first heartbeat, never after)
+    assert our_primaries_beating(net, back + 1e-9, net.now) == set()
+
+
+def test_started_in_an_original_primarys_gap_two_primaries_for_less_than_its_period() -> None:
+    net, dhcp = original_network()
+    net.run(1.0)  # its first heartbeat went out at 0.6; the next comes at 15.6
+    s1 = net.add(S1, cfg(priority=5))  # listens 2 * TIMEOUT = 6 s, hears nothing, promotes
+    net.run(4 * ORIGINAL_PERIOD)
+    ours = [t for t, h, _ in net.primary_beats() if h == S1]
+    theirs = [t for t, h, _ in net.primary_beats() if h == dhcp.hadd]
+    assert ours, "the gap is longer than the listen: we did promote"
+    overlap = max(ours) - min(ours)
+    assert overlap < ORIGINAL_PERIOD and max(ours) < min(t for t in theirs if t > min(ours)) + 1e-9
+    assert s1.role == SECONDARY and s1.primary == dhcp.hadd
+
+
+def test_watchdog_sized_from_our_primarys_observed_period() -> None:
+    net = Net()
+    net.nodes(100)
+    net.add(P, cfg(True, priority=10, resolv_heartbeat=2.5, resolv_timeout=6.0))
+    net.run(7.0)
+    s1 = net.add(S1, cfg(priority=5))  # resolv_timeout 3 s: shorter than two of P's periods
+    net.run(20.0)
+    assert s1.primary_period() == pytest.approx(2.5)
+    assert s1.watchdog_span() == pytest.approx(5.0)
+    assert [h.new for h in s1.history] == [LISTENING, SECONDARY]
+
+
+def test_promotion_rebuilds_only_what_an_interrupted_sync_lacks(caplog: pytest.LogCaptureFixture) -> None:
+    net = network()
+    s1 = net.add(S1, cfg(priority=5))
+    net.drop = {(S1, "/dhcp/resolv/reply/0020/0000")}
+    net.run(HB)  # S1 follows P, asks; nothing arrives
+    net.drop = set()
+    assert s1.role == SECONDARY and not s1.synced
+    caplog.set_level("WARNING", logger="janitoo.roles")
+    killed = net.now
+    net.kill(P)
+    net.run(GRACE + 2)
+    assert s1.role == PRIMARY
+    lacks = [r.getMessage() for r in caplog.records if "lacks" in r.getMessage()]
+    assert lacks == ["0020/0000: the map lacks nodes, users, configs, systems, basics, commands: "
+                     "rebuilding by broadcast"]  # fmt: skip
+    assert len(net.topics("/broadcast/request", killed)) == 6
+    assert len(s1.map) == 7
+
+
+def test_listening_primary_asks_a_controller_that_subscribed_after_its_broadcast() -> None:
+    net = Net()
+    net.nodes(100)
+    p = net.add(P, cfg(True, priority=10))  # its broadcast goes out now
+    net.run(0.5)
+    late = net.nodes(300)  # subscribes after the broadcast; heartbeats at once
+    net.run(0.01)
+    asked = [b for _, b in net.topics("/nodes/0300/0000/request")]
+    assert len(asked) == 6 and p.role == LISTENING
+    net.run(0.1)
+    assert {h.controller for h in p.map.nodes} == {100, 300}
+    # Its first resolv answer, right after it claims, lists every node.
+    net.run_until(TIMEOUT + 0.01)
+    assert p.role == PRIMARY
+    net.send([DiscoveryRequest("request_info_nodes", Hadd(2, 0), resolv=True)])
+    net.flush()
+    [(_, body)] = net.topics("/dhcp/resolv/reply/0002/0000")
+    assert isinstance(body, dict) and len(body["data"]) == 6
+    assert late.alive
+
+
+def test_resolv_request_waits_for_a_controller_asked_directly() -> None:
+    net = network()
+    p = net.ctrls[P]
+    late = net.nodes(300)
+    late.alive = False
+    net.send(late.beat(net.now))  # heard, asked directly, but it answers a little later
+    net.flush()
+    net.send([DiscoveryRequest("request_info_nodes", Hadd(2, 0), resolv=True)])
+    net.flush()
+    assert net.topics("/dhcp/resolv/reply/0002/0000") == []  # held: an answer now would miss it
+    late.alive = True
+    net.send(late.handle(DiscoveryRequest("request_info_nodes", P, Hadd(300, 0))))
+    net.flush()
+    net.run(0.01)
+    [(_, body)] = net.topics("/dhcp/resolv/reply/0002/0000")
+    assert isinstance(body, dict) and len(body["data"]) == 10
+    assert p.role == PRIMARY
 
 
 def test_status_and_wake_up_never_in_the_past() -> None:
@@ -836,3 +1029,53 @@ def test_announcement_is_the_network_controller_system_value() -> None:
     )
     pub = decode("/values/system/0020/0000/network_controller", json.dumps(body))
     assert isinstance(pub, ValuePublication) and pub.value.extra["epoch"] == 1
+
+
+def test_a_network_started_as_a_whole_has_its_primary_after_two_heartbeat_periods() -> None:
+    net = Net()
+    net.nodes(100)
+    p = net.add(P, cfg(True, priority=10))
+    s1 = net.add(S1, cfg(priority=5))
+    s2 = net.add(S2, cfg(priority=1))
+    net.run(TIMEOUT + 1)
+    # Every controller heard was listening too, none following a primary: no need to wait resolv_timeout.
+    assert p.role == PRIMARY and net.primary_beats()[0][0] == pytest.approx(2 * HB)
+    assert s1.primary == s2.primary == P and s1.role == s2.role == SECONDARY
+    assert [h.new for h in p.history] == [LISTENING, PRIMARY]
+
+
+def test_a_restarted_primary_never_claims_early_beside_a_network_with_history() -> None:
+    net = network((S1, 5), (S2, 1))
+    net.kill(P)
+    net.run(GRACE + 1)
+    assert net.ctrls[S1].role == PRIMARY
+    back = net.add(P, cfg(True, priority=10))
+    net.run(2 * HB + 0.01)
+    assert back.role == SECONDARY and back.primary == S1  # it heard S1's heartbeat, and S2 names S1
+    alone = Net()
+    lone = alone.add(P, cfg(True, priority=10))
+    alone.run(2 * HB + 0.01)
+    assert lone.role == LISTENING  # nobody heard at all: the full listen
+
+
+def test_made_up_controllers_heartbeating_never_starve_the_resolv_server() -> None:
+    """Hostile: a stream of heartbeats from unknown controllers that never answer keeps the primary asking;
+    a resolv request still gets its answer within discovery_idle, and what was timed is pruned."""
+    net = network()
+    p = net.ctrls[P]
+    asked = net.now
+    net.send([DiscoveryRequest("request_info_nodes", Hadd(2, 0), resolv=True)])
+    for i in range(8):
+        net.send([Heartbeat(Hadd(5000 + i, 0), "ONLINE")])
+        net.flush()
+        net.run(0.2)
+    replies = net.topics("/dhcp/resolv/reply/0002/0000")
+    assert len(replies) == 1 and replies[0][0] <= asked + p.config.discovery_idle + 1e-9
+    for i in range(50):
+        net.send([ResolvHeartbeat(6000 + i, 0, "ONLINE")])  # made-up original primaries, once each
+    net.flush()
+    net.run(4 * TIMEOUT)
+    # (An epoch-less heartbeat outranks us by design: P follows the first one; the broker's ACL is what
+    # keeps /dhcp/resolv/heartbeat to the network controllers, docs/security.md.)
+    timed = {h.controller for h in p._beats if h.controller >= 6000}
+    assert p.primary is not None and timed <= {p.primary.controller}

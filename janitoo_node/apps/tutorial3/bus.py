@@ -95,6 +95,11 @@ class Tutorial3Bus(Bus):
                             entry_name="action_string", help="Change the state of the machine.", label="Change",
                             list_items=TRIGGERS, poll_delay=300, get=lambda v, i: self.machine.last_trigger,
                             set=lambda v, i, data: self.fire(str(data).strip()))  # fmt: skip
+        # The seed's transcript (the older tutorial) lists the state as a user value too: genre 2, help
+        # "The state of the machine." It is read on request and published with the basic one, not polled.
+        self.user_state = Value(f"{oid}_state", CATALOGUE["sensor_string"], entry_name="sensor_string",
+                                help="The state of the machine.", label="State", poll_delay=0,
+                                get=lambda v, i: self.machine.state)  # fmt: skip
         # The periods before the config's `_poll` keys are loaded: the defaults the state switches back to.
         self._default_polls = {v.uuid: v.poll_delay for v in (self.state_value, self.overheat)}
         return [
@@ -144,6 +149,8 @@ class Tutorial3Bus(Bus):
     # -- life cycle
 
     def start(self) -> None:
+        if self.node is not None and (Genre.USER, self.user_state.uuid) not in self.node.twins:
+            self.node.add_twin(self.user_state)  # the basic state is on the node by now
         for sub in (self.gpio_bus, self.onewire_bus):
             sub.node = self.node
             sub.start()
@@ -195,6 +202,7 @@ class Tutorial3Bus(Bus):
         elif change.dest == RINGING:
             self._enter_ringing()
         self.ctx.publish_value(self.state_value)
+        self.ctx.publish_value(self.user_state)
         for listener in list(self.listeners):
             try:
                 listener(change)

@@ -19,7 +19,7 @@ from janitoo_node.apps.tutorial3 import (
     decide,
 )
 from janitoo_node.components.dht import DhtComponent
-from janitoo_protocol import ValuePublication
+from janitoo_protocol import Genre, ValuePublication
 
 from .conftest import CONTROLLER, LED, LED_PIN, Appliance
 
@@ -174,7 +174,10 @@ def test_boot_reads_every_sensor_then_sleeps(appliance: Appliance) -> None:
     assert rig.last_data("0225/0001", "temperature") == 21.0
     assert rig.last_data("0225/0001", "humidity") == 40.0
     assert rig.last_data("0225/0003", "temperature") == 45.0
-    assert [p.values[0].data for p in rig.published(CONTROLLER, "tutorial3_state")] == ["booting", "sleeping"]
+    states = rig.published(CONTROLLER, "tutorial3_state")
+    assert [p.values[0].data for p in states if p.genre == Genre.BASIC] == ["booting", "sleeping"]
+    # The seed's user twin (genre 2) is published with each change of state, not polled.
+    assert [p.values[0].data for p in states if p.genre == Genre.USER] == ["sleeping"]
     assert appliance.bus.machine.last_trigger == "sleep"
     assert {rig.state(f"0225/000{i}") for i in range(5)} == {"ONLINE"}
 
@@ -399,3 +402,19 @@ def test_nodes_and_bus_values_as_the_tutorial_shows_them(appliance: Appliance) -
     assert values["tutorial3_transition"].list_items == list(TRIGGERS)
     assert values["tutorial3_change"].list_items == list(TRIGGERS)
     assert {"rpigpio_boardmode", "rpi1wire_sensors_dir"} <= set(values)
+
+
+def test_the_state_is_a_user_value_too_as_the_seed_lists_it(appliance: Appliance) -> None:
+    """The seed's request_info_users row: tutorial3_state, genre 2, type 8, cmd_class 49, its own help."""
+    node = appliance.bus.node
+    assert node is not None
+    twin = node.value_for("tutorial3_state", Genre.USER)
+    basic = node.value_for("tutorial3_state", Genre.BASIC)
+    assert twin is not None and basic is not None and twin is not basic
+    assert (twin.genre, twin.type, twin.cmd_class, twin.help) == (2, 8, 49, "The state of the machine.")
+    assert (basic.genre, basic.help) == (1, "The state of the fsm.")
+    assert twin in node.values_of(Genre.USER) and basic in node.values_of(Genre.BASIC)
+    assert twin.read(0) == appliance.state and not twin.is_polled
+    # A second twin in the same genre, or one with no first value, is refused.
+    with pytest.raises(ValueError, match="needs that value in another genre"):
+        node.add_twin(twin)

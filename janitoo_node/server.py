@@ -235,14 +235,7 @@ class Server:
             on_connection_change=reconnected,
             max_payload=self.limits.max_payload,
         )  # fmt: skip
-        while not self.stopping.is_set():
-            try:
-                client.connect()
-                break
-            except ConnectError as exc:
-                log.error("%s; retrying in %g s", exc, self.connect_retry)
-                self.stopping.wait(self.connect_retry)
-        if self.stopping.is_set():
+        if not self._connect(client):
             return
         self._state_client = client
         # Controllers a config no longer holds would stay on the broker: the status topics of our
@@ -300,14 +293,7 @@ class Server:
         )  # fmt: skip
         self._clients[rt.bus.oid] = client
         rt.client = client
-        while not self.stopping.is_set():
-            try:
-                client.connect()
-                break
-            except ConnectError as exc:
-                log.error("%s; retrying in %g s", exc, self.connect_retry)
-                self.stopping.wait(self.connect_retry)
-        if self.stopping.is_set():
+        if not self._connect(client):
             return
 
         lim = self.limits
@@ -345,6 +331,17 @@ class Server:
 
         rt.worker.submit(go_online)
         started.wait(30)
+
+    def _connect(self, client: JanitooClient) -> bool:
+        """Connect, retrying every `connect_retry` seconds until it works; False once stopping."""
+        while not self.stopping.is_set():
+            try:
+                client.connect()
+                return True
+            except ConnectError as exc:
+                log.error("%s; retrying in %g s", exc, self.connect_retry)
+                self.stopping.wait(self.connect_retry)
+        return False
 
     def stop(self) -> None:
         """Clean stop: every node says OFFLINE, then the connections close (no will is sent)."""

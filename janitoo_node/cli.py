@@ -79,23 +79,21 @@ def check_config(conf: Path) -> None:
     Example:
       jnt-node check-config -c examples/helloworldv3.conf
     """
-    from .brokerconf import broker_keys, clear_password_warning
-    from .netctl import network_settings
+    from .brokerconf import clear_password_warning
     from .scheduler import ManualScheduler
     from .server import load_buses, preflight
 
     try:
         cfg = JanitooConfig(conf)
         # The broker keys first: a password or TLS file that `run` could not read fails here too.
-        keys = broker_keys(cfg)
-        warnings = preflight(cfg)
+        checked = preflight(cfg)
         # Built on simulated hardware: the machine that checks a config is not always the Pi that runs it.
         runtimes = load_buses(cfg, ManualScheduler(), lambda s: lambda m: None, threads=False, backend="sim")
-        role = network_settings(cfg)
     except ConfigError as exc:
         _fail(str(exc))
         return
-    for line in warnings:
+    keys, role = checked.broker, checked.role
+    for line in checked.warnings:
         click.echo(f"jnt-node: warning: {line}", err=True)
     for rt in runtimes:
         for node in rt.manager.nodes.values():

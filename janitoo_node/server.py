@@ -14,7 +14,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from janitoo_protocol import ConnectError, DiscoveryRequest, Heartbeat, HeartbeatDispatch, ValueRequest
+from janitoo_protocol import (
+    ConnectError,
+    DiscoveryRequest,
+    Heartbeat,
+    HeartbeatDispatch,
+    RoleConfig,
+    ValueRequest,
+)
 from janitoo_protocol.retained import OFFLINE, ONLINE, RetainedTopics, status_payload
 from janitoo_protocol.transport import Envelope, JanitooClient, TlsOptions
 
@@ -22,7 +29,7 @@ from .brokerconf import broker_keys, clear_password_warning
 from .bus import ComponentFactory, InlineWorker, Worker
 from .config import ConfigError, JanitooConfig
 from .configcheck import BACKENDS, config_warnings
-from .guard import Gate, limits_from_config
+from .guard import Gate, Limits, limits_from_config
 from .netctl import NetworkControllerHost, network_settings
 from .plugins import bus_factories, component_factories
 from .retainedstate import RetainedState
@@ -70,15 +77,23 @@ class BrokerSettings:
         )  # fmt: skip
 
 
-def preflight(cfg: JanitooConfig) -> list[str]:
-    """The checks `run` and `check-config` share besides building the buses; returns the warnings.
+@dataclass(frozen=True)
+class Preflight:
+    """What `run` and `check-config` read from a config besides its buses, read once."""
+
+    broker: BrokerSettings
+    limits: Limits
+    role: RoleConfig | None
+    warnings: list[str]
+
+
+def preflight(cfg: JanitooConfig) -> Preflight:
+    """The checks `run` and `check-config` share besides building the buses.
 
     Raises ConfigError on the first setting that `run` would refuse.
     """
-    BrokerSettings.from_config(cfg)
-    limits_from_config(cfg)
-    network_settings(cfg)
-    return config_warnings(cfg)
+    return Preflight(BrokerSettings.from_config(cfg), limits_from_config(cfg), network_settings(cfg),
+                     config_warnings(cfg))  # fmt: skip
 
 
 def load_buses(
@@ -160,10 +175,11 @@ class Server:
         connect_retry: float = 2.0,
     ) -> None:
         self.config = JanitooConfig(config_path)
-        for warning in preflight(self.config):
+        checked = preflight(self.config)
+        for warning in checked.warnings:
             log.warning("%s", warning)
-        self.broker = broker or BrokerSettings.from_config(self.config)
-        self.limits = limits_from_config(self.config)
+        self.broker = broker or checked.broker
+        self.limits = checked.limits
         self.scheduler = Scheduler()
         self.connect_retry = connect_retry
         self.stopping = threading.Event()
@@ -175,7 +191,7 @@ class Server:
         self.retained_enabled = self.config.get_bool("system", "retained_state", True)
         self._state_client: JanitooClient | None = None
         # [network] is_primary / is_secondary: this process also hosts a network controller.
-        netctl_settings = network_settings(self.config)
+        netctl_settings = checked.role
         self.runtimes = load_buses(self.config, self.scheduler, self._publisher, root=root, backend=backend)
         self.netctl: NetworkControllerHost | None = None
         if netctl_settings is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -11,8 +12,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from janitoo_node.broker import MosquittoBroker
 from janitoo_protocol import Heartbeat
-from janitoo_protocol.transport import JanitooClient, Subscription
-from tests.helpers import NodeProcess, fake_conf
+from janitoo_protocol.transport import Envelope, JanitooClient, Subscription
+from tests.helpers import NodeProcess, fake_conf, wait_for
 
 LIMITS = "max_payload = 4096\nmax_request_rate = 20\nmax_request_burst = 40\nmax_pending_requests = 8\n"
 
@@ -23,13 +24,18 @@ def _conf(tmp_path: Path, port: int) -> Path:
     return conf
 
 
-def _wait_online(beats: Subscription, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        env = beats.get(max(0.0, deadline - time.monotonic()))
-        assert env is not None, "the node never came online"
-        if isinstance(env.message, Heartbeat) and str(env.message.hadd) == "1118/0001":
-            return
+def _beat_of_0001(after: float = 0.0) -> Callable[[Envelope], bool]:
+    """Accepts a heartbeat of 1118/0001 received after `after` (monotonic)."""
+
+    def accept(env: Envelope) -> bool:
+        m = env.message
+        return isinstance(m, Heartbeat) and str(m.hadd) == "1118/0001" and env.received_at > after
+
+    return accept
+
+
+def _wait_online(beats: Subscription) -> None:
+    wait_for(beats, _beat_of_0001(), 15, "the node's first heartbeat")
 
 
 def _raw_client(port: int) -> mqtt.Client:
@@ -85,16 +91,7 @@ def test_a_request_flood_is_capped_and_heartbeats_go_on(broker: MosquittoBroker,
             raw.publish("/nodes/1118/0001/request", _get("last"), qos=1).wait_for_publish(10)
             flooded = time.monotonic() - started
             # The node keeps its heartbeats: one from the flooded node after the flood was sent.
-            after = time.monotonic()
-            while True:
-                env = beats.get(max(0.0, after + 10 - time.monotonic()))
-                assert env is not None, "no heartbeat after the flood\n" + node.output()
-                if (
-                    isinstance(env.message, Heartbeat)
-                    and str(env.message.hadd) == "1118/0001"
-                    and env.received_at > after
-                ):
-                    break
+            wait_for(beats, _beat_of_0001(after=time.monotonic()), 10, "a heartbeat after the flood")
             elapsed = time.monotonic() - started
             # Replies go out before the heartbeat that followed them (one worker, in order).
             assert replies.queue is not None

@@ -1,8 +1,11 @@
 """Run every benchmark and write their tables to docs/performance.md (also printed).
 
-    python benchmarks/run_all.py [--quick]      (or: nox -s bench)
+    python benchmarks/run_all.py [--quick] [--only soak.py,codec.py]      (or: nox -s bench)
 
---quick uses fewer runs and smaller sizes, for a smoke check.
+--quick uses fewer runs and smaller sizes, for a smoke check. --only reruns the named scripts and keeps
+the other sections of docs/performance.md as they were (each section says when it was measured), so the
+hour-long soak need not be repeated to refresh a codec figure. A script's lines starting with
+"summary: " (figure | ours | target | the original's) are gathered into the table at the top.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ FULL = [
     ("Hostile requests through the node (fuzzing)", ["fuzz_requests.py"]),
     ("Node memory under 10 MB requests", ["oversized_payloads.py"]),
     ("Web manager: 1,000 nodes, ~500 values/s, 5 pages, 10 minutes (`jnt web`)", ["web.py"]),
+    ("Soak: 1,000 simulated nodes and the HelloWorld V3 node for an hour", ["soak.py"]),
 ]
 QUICK_ARGS = {
     "client.py": [],
@@ -46,7 +50,9 @@ QUICK_ARGS = {
     "request_flood.py": ["--seconds", "4"],
     "fuzz_requests.py": ["--count", "20000"],
     "web.py": ["--minutes", "1", "--warmup", "20", "--samples", "50"],
+    "soak.py": ["--minutes", "2", "--warmup", "1", "--interval", "10", "--controllers", "10"],
 }
+SUMMARY = "summary: "
 
 
 def machine() -> str:
@@ -61,13 +67,55 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
+def old_sections() -> dict[str, str]:
+    """The sections of the current docs/performance.md by title, to keep those not rerun."""
+    if not DOC.exists():
+        return {}
+    sections: dict[str, str] = {}
+    for chunk in DOC.read_text().split("\n## ")[1:]:
+        title = chunk.split("\n", 1)[0]
+        sections[title] = f"## {chunk.rstrip()}\n"
+    return sections
+
+
+def glance(sections: list[str]) -> str:
+    """The table at the top: every `summary: ` line of every section, in section order."""
+    rows = [
+        line[len(SUMMARY) :].strip().strip("|").strip()
+        for section in sections
+        for line in section.splitlines()
+        if line.startswith(SUMMARY)
+    ]
+    table = "\n".join(f"| {row} |" for row in rows)
+    return (
+        "## At a glance\n\n"
+        "Each figure beside its target (issue #17 and earlier) and the original Janitoo's where one is known;\n"
+        "the sections below say how each was measured.\n\n"
+        "| figure | ours | target | the original |\n|---|---|---|---|\n" + table + "\n"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--only", default="", help="comma-separated scripts to rerun; the other sections are kept"
+    )
     args = ap.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    known = {script for _, (script, *_) in FULL}
+    if only - known:
+        ap.error(f"unknown scripts: {', '.join(sorted(only - known))} (known: {', '.join(sorted(known))})")
+    kept = old_sections()
+    today = dt.date.today().isoformat()
     sections = []
     for title, cmd in FULL:
         script, *extra = cmd
+        if only and script not in only:
+            sections.append(
+                kept.get(title, f"## {title}\n\n`python benchmarks/{' '.join(cmd)}`\n\nnot run yet\n")
+            )
+            continue
         if args.quick:
             # Quick arguments come last: argparse keeps the last value of an option given twice.
             extra = [*extra, *QUICK_ARGS.get(script, [])]
@@ -81,12 +129,16 @@ def main() -> None:
             else f"failed (exit {out.returncode}):\n\n```\n{out.stderr[-2000:]}\n```"
         )
         print(body + "\n", flush=True)
-        sections.append(f"## {title}\n\n`python benchmarks/{' '.join(cmd)}`\n\n{body}\n")
+        sections.append(
+            f"## {title}\n\n`python benchmarks/{' '.join(cmd)}` (measured on {today})\n\n{body}\n"
+        )
     DOC.write_text(
         "# Performance\n\n"
-        f"Measured on {dt.date.today().isoformat()}: {machine()}, mosquitto on loopback.\n"
+        f"Machine: {machine()}, mosquitto on loopback.\n"
         "Rerun with `nox -s bench` or `python benchmarks/run_all.py`; every figure below comes from the script\n"
         "named above it, and ratios compare against a baseline measured in the same run.\n\n"
+        + glance(sections)
+        + "\n"
         + "\n".join(sections)
     )
     print(f"wrote {DOC}")

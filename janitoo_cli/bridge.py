@@ -138,8 +138,10 @@ def homeassistant(discovery_prefix: str, bridge_topic: str, network: str | None,
         settings.host, settings.port, username=settings.username, password=settings.password,
         tls=settings.tls_options(), prefix=settings.prefix, reply_hadd=settings.myhadd,
         connect_timeout=min(max(settings.timeout, 3.0), 10.0),
-        # A bridge that dies takes its entities with it: the broker says so for us.
-        will=(layout.bridge_availability, b"offline"), on_connection_change=changed, max_payload=MAX_PAYLOAD,
+        # A bridge that dies takes its entities with it: the broker says so for us, retained like the
+        # "online" it replaces, so a Home Assistant started after the crash reads "offline" too.
+        will=(layout.bridge_availability, b"offline"), will_retain=True, on_connection_change=changed,
+        max_payload=MAX_PAYLOAD,
     )  # fmt: skip
     runtime = BridgeRuntime(client, layout, Options(refresh_delay=refresh_delay, forget_after=forget_after),
                             discovery_timeout=settings.timeout)  # fmt: skip

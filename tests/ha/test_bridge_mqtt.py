@@ -404,6 +404,32 @@ def test_the_bridge_process_stops_cleanly_on_sigterm(
         watcher.close()
 
 
+def test_a_killed_bridge_leaves_a_retained_offline_for_a_home_assistant_started_later(
+    broker: MosquittoBroker, prefix: str
+) -> None:
+    topic = f"{prefix}-bridge/bridge/availability"
+    watcher = Mqtt(broker.port, topic)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "janitoo_cli", "bridge", "homeassistant", "--port", str(broker.port), "--prefix", prefix,
+         "--discovery-prefix", f"{prefix}-ha", "--bridge-topic", f"{prefix}-bridge", "--timeout", "1"],
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        watcher.wait_last(topic, "online", timeout=20)
+        proc.kill()  # a crash: only the broker can speak for the bridge now
+        proc.wait(10)
+        watcher.wait_last(topic, "offline")  # the will, delivered live
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        watcher.close()
+    late = Mqtt(broker.port, topic)  # a Home Assistant (re)started after the crash
+    try:
+        assert late.wait(lambda t, p, retained: t == topic and retained) == (topic, "offline", True)
+    finally:
+        late.close()
+
+
 def test_unreachable_broker_is_a_one_line_error() -> None:
     result = CliRunner().invoke(jnt_cli, ["bridge", "homeassistant", "--port", "1", "--timeout", "1"])
     assert result.exit_code != 0

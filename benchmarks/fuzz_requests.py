@@ -229,6 +229,7 @@ def main() -> int:
         print(f"  {line}")
     print(f"rate          {r.count / r.seconds:,.0f} payloads/s ({r.seconds:.1f} s)")
     print(f"peak RSS      {r.peak_rss_mb:.1f} MB")
+    print(f"summary: crashes in {r.count:,} hostile payloads | {len(r.crashes)} | 0 | not published")
     return 1 if r.crashes else 0
 
 

@@ -60,6 +60,9 @@ def main() -> None:
         f"payloads        {args.count} x {args.mb:g} MB in {elapsed:.1f} s; the next request answered: {answered}"
     )
     print(f"node RSS        {before:.1f} MB before, {after:.1f} MB after ({after / before:.2f}x)")
+    print(
+        f"summary: node RSS after {args.count} x {args.mb:g} MB requests | {after:.1f} MB | bounded | 300-430 MB"
+    )
 
 
 if __name__ == "__main__":

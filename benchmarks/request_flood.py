@@ -103,6 +103,9 @@ def main() -> None:
     ceiling = "none" if args.no_ceiling else "50/s after a burst of 100"
     print(f"answers           {answered:,} (ceiling: {ceiling})")
     print(f"node CPU          {cpu:.0f} % of one core during the flood")
+    if not args.no_ceiling:
+        print(f"summary: heartbeat delay under a {args.rate:,.0f} requests/s flood (max interval, flooded / quiet) | "
+              f"{max(flooded) / max(quiet):.2f}x | 1.00x | not published")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -223,6 +223,14 @@ def main() -> None:
     if load_ms:
         print(f"| network page with {total} nodes loaded in Chromium, median of {len(load_ms)} | "
               f"{statistics.median(load_ms):.0f} ms (min {min(load_ms):.0f}, max {max(load_ms):.0f}) |")  # fmt: skip
+    print(f"summary: web manager RSS growth over {args.minutes:g} min at ~{args.rate:g} values/s | "
+          f"{rss_end - rss_warm:+.1f} MB | < 5 MB | no web manager")  # fmt: skip
+    if lat:
+        print(f"summary: web manager, publication -> page (median) | {statistics.median(lat):.1f} ms | < 100 ms | "
+              "no web manager")  # fmt: skip
+    if load_ms:
+        print(f"summary: network page of {total} nodes loaded in Chromium (median) | "
+              f"{statistics.median(load_ms):.0f} ms | < 1000 ms | no web manager")  # fmt: skip
     if errors:
         print(f"page errors: {errors}", file=sys.stderr)
 

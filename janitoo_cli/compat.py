@@ -22,10 +22,11 @@ from janitoo_protocol.events import GENRE_REQUESTS, REQUEST_GENRES
 from janitoo_protocol.network import NetworkMap
 from janitoo_protocol.transport import Envelope, JanitooClient
 
+from .codes import CODE_TABLES
 from .errors import EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE, CliError, OneLineErrors, protocol_errors
 from .interrupt import interruptible
-from .main import CODE_TABLES, find_value
 from .params import CMDCLASS, HADD
+from .query import find_value
 from .render import value_record
 from .settings import Settings, get_settings, parse_bool
 

@@ -223,12 +223,12 @@ def test_verbose_logs_on_stderr(jnt: Jnt, fake_network: FakeNetwork) -> None:
 
 
 def test_a_bug_is_one_line_and_exit_70(jnt: Jnt, monkeypatch: pytest.MonkeyPatch) -> None:
-    import janitoo_cli.main
+    import janitoo_cli.codes
 
     def broken(kind: str) -> list[dict[str, object]]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(janitoo_cli.main, "code_rows", broken)
+    monkeypatch.setattr(janitoo_cli.codes, "code_rows", broken)
     result = jnt("codes", "genres")
     assert result.exit_code == 70
     assert one_error_line(result) == (
@@ -257,3 +257,10 @@ def test_mosquitto_sub_habits_h_host_and_p_port(jnt: Jnt, refused_port: int) -> 
     for args in (["-h"], ["spy", "-h"], ["query", "-h"]):  # -h alone is still help
         result = jnt(*args)
         assert result.exit_code == 0 and result.stdout.startswith("Usage:"), args
+
+
+def test_the_default_reply_hadd_is_the_clients() -> None:
+    # Written out in settings so that `jnt --help` need not import the client.
+    from janitoo_protocol.transport import DEFAULT_REPLY_HADD
+
+    assert Settings().myhadd == str(DEFAULT_REPLY_HADD)

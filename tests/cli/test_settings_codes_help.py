@@ -173,7 +173,10 @@ def test_subprocess_codes() -> None:
 def _commands(group: click.Command, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     out = [path]
     if isinstance(group, click.Group):
-        for name, sub in group.commands.items():
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):  # `jnt`'s commands are imported when asked for
+            sub = group.get_command(ctx, name)
+            assert sub is not None, name
             out.extend(_commands(sub, (*path, name)))
     return out
 

@@ -46,10 +46,9 @@ def commands() -> list[tuple[str, list[str], bool]]:
 
 
 def wall(argv: list[str], env: dict[str, str]) -> float:
+    # No `timeout`: subprocess then polls the child with sleeps of up to 50 ms, which would be measured.
     start = time.perf_counter()
-    subprocess.run(
-        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=60
-    )
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return time.perf_counter() - start
 
 
@@ -93,6 +92,11 @@ def main() -> None:
         print(
             f"| {label} | {figure(a)} | {figure(b)} | {f'< {TARGET_MS} ms' if has_target else 'baseline'} |"
         )
+    print()
+    for (label, _, has_target), a, b in zip(cmds, as_is, warm, strict=True):
+        if has_target:
+            print(f"summary: {label} start-up, median of {args.runs} | {statistics.median(a) * 1000:.0f} ms "
+                  f"({statistics.median(b) * 1000:.0f} ms with bytecode cached) | < {TARGET_MS} ms | not published")  # fmt: skip
 
 
 if __name__ == "__main__":

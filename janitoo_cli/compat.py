@@ -12,7 +12,7 @@ import queue
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,14 +20,17 @@ from janitoo_protocol import DiscoveryReply, Genre, Hadd, ValueRequest
 from janitoo_protocol.codes import COMMAND_CONFIGURATION, NETWORK_REQUESTS
 from janitoo_protocol.events import GENRE_REQUESTS, REQUEST_GENRES
 from janitoo_protocol.network import NetworkMap
-from janitoo_protocol.transport import Envelope, JanitooClient
 
+from .codes import CODE_TABLES
 from .errors import EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE, CliError, OneLineErrors, protocol_errors
 from .interrupt import interruptible
-from .main import CODE_TABLES, find_value
 from .params import CMDCLASS, HADD
+from .query import find_value
 from .render import value_record
 from .settings import Settings, get_settings, parse_bool
+
+if TYPE_CHECKING:
+    from janitoo_protocol.transport import Envelope, JanitooClient
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 DASHES = "-" * 10

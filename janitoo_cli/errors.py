@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
-import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 import click
@@ -57,7 +55,7 @@ _NO_ARGS_IS_HELP: type[click.ClickException] = getattr(
     click.exceptions, "NoArgsIsHelpError", type("_Never", (click.ClickException,), {})
 )
 
-# Set by --verbose: internal errors then show their traceback.
+# Set by --verbose (janitoo_cli.logs): internal errors then show their traceback.
 VERBOSE = False
 
 
@@ -96,6 +94,8 @@ class OneLineErrors:
             _exit(EXIT_OK)
         except Exception as exc:  # a bug must still be one line, not a traceback
             if VERBOSE:
+                import traceback
+
                 traceback.print_exc()
             _fail(name, f"internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
                   EXIT_INTERNAL)  # fmt: skip
@@ -117,42 +117,3 @@ def _quiet_broken_pipe() -> None:
     with contextlib.suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-
-
-class _OneLineFormatter(logging.Formatter):
-    """Log records as `jnt: warning: message`, never with a traceback."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return f"jnt: {record.levelname.lower()}: {record.getMessage()}"
-
-
-def setup_logging(verbose: bool) -> Callable[[], None]:
-    """Warnings as one line on stderr; with --verbose, everything with timestamps and tracebacks.
-
-    Leaves logging alone when the host already configured it (tests, an embedding program) unless
-    --verbose asks. Returns the function that undoes it.
-    """
-    global VERBOSE
-    VERBOSE = verbose
-    root = logging.getLogger()
-    if not verbose and root.handlers:
-        return _nothing
-    handler = logging.StreamHandler(sys.stderr)
-    old_level = root.level
-    if verbose:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s [%(name)s] %(message)s"))
-        root.setLevel(logging.DEBUG)
-    else:
-        handler.setFormatter(_OneLineFormatter())
-        handler.setLevel(logging.WARNING)
-    root.addHandler(handler)
-
-    def teardown() -> None:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
-
-    return teardown
-
-
-def _nothing() -> None:
-    pass

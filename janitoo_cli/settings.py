@@ -6,23 +6,25 @@ an INI file with one `[jnt]` section whose keys are the long option names (`host
 
 from __future__ import annotations
 
-import configparser
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from janitoo_protocol import Hadd, ProtocolError
-from janitoo_protocol.transport import DEFAULT_REPLY_HADD, JanitooClient, TlsOptions
-
 from . import errors
-from .errors import EXIT_USAGE, CliError, setup_logging
+from .errors import EXIT_USAGE, CliError
+
+if TYPE_CHECKING:
+    from janitoo_protocol.transport import JanitooClient, TlsOptions
 
 FORMATS = ("table", "json", "csv")
 SECTION = "jnt"
+# The client's DEFAULT_REPLY_HADD, written out so that `jnt --help` need not import the client (a test
+# keeps them equal).
+DEFAULT_MYHADD = "9999/9990"
 
 
 @dataclass
@@ -42,7 +44,7 @@ class Settings:
     tls_cert: str | None = None
     tls_key: str | None = None
     tls_insecure: bool = False
-    myhadd: str = str(DEFAULT_REPLY_HADD)
+    myhadd: str = DEFAULT_MYHADD
     # `jnt web`: where the web manager listens and its password (required off loopback).
     web_bind: str = "127.0.0.1"
     web_port: int = 8080
@@ -57,10 +59,14 @@ class Settings:
     def tls_options(self) -> TlsOptions | None:
         if not (self.tls or self.tls_ca or self.tls_cert or self.tls_key or self.tls_insecure):
             return None
+        from janitoo_protocol.transport import TlsOptions  # paho and ssl: only for a command that connects
+
         return TlsOptions(self.tls_ca, self.tls_cert, self.tls_key, self.tls_insecure)
 
     def client(self, timeout: float | None = None) -> JanitooClient:
         """A client for these settings (not connected yet: use it as a context manager)."""
+        from janitoo_protocol.transport import JanitooClient  # paho and ssl: only for a command that connects
+
         return JanitooClient(
             self.host, self.port, username=self.username, password=self.password, tls=self.tls_options(),
             prefix=self.prefix, reply_hadd=self.myhadd,
@@ -113,6 +119,8 @@ def parse_bool(text: str) -> bool:
 
 
 def _hadd(text: str) -> str:
+    from janitoo_protocol import Hadd, ProtocolError
+
     try:
         return str(Hadd.parse(text))
     except ProtocolError as exc:
@@ -156,6 +164,8 @@ def default_config_path(env: Mapping[str, str]) -> Path:
 
 def read_config_file(path: Path, required: bool) -> dict[str, str]:
     """The `[jnt]` section of `path` (empty when the file is absent and not required)."""
+    import configparser
+
     if not path.exists():
         if required:
             raise CliError(f"config file {path} does not exist", EXIT_USAGE)
@@ -376,5 +386,7 @@ def get_settings(ctx: click.Context | None = None, **overrides: Any) -> Settings
     root.meta["jnt.settings"] = settings
     if not root.meta.get("jnt.logging"):
         root.meta["jnt.logging"] = True
+        from .logs import setup_logging
+
         root.call_on_close(setup_logging(bool(root.meta.get("jnt.verbose"))))
     return settings

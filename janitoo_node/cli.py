@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .config import ConfigError, JanitooConfig
+# Each command imports what it runs (the config reader pulls configupdater and the protocol): `jnt-node
+# --help` and the commands that need no config stay quick.
+if TYPE_CHECKING:
+    from .config import JanitooConfig
 
 
 def _fail(message: str) -> None:
@@ -46,6 +50,7 @@ def run(
     Example:
       jnt-node run -c examples/helloworldv3.conf --backend sim
     """
+    from .config import ConfigError, JanitooConfig
     from .logconfig import setup_logging
     from .server import BrokerSettings, Server
 
@@ -80,6 +85,7 @@ def check_config(conf: Path) -> None:
       jnt-node check-config -c examples/helloworldv3.conf
     """
     from .brokerconf import clear_password_warning
+    from .config import ConfigError, JanitooConfig
     from .scheduler import ManualScheduler
     from .server import load_buses, preflight
 
@@ -142,6 +148,7 @@ def acl(confs: tuple[Path, ...], operators: tuple[str, ...], viewers: tuple[str,
           --passwords people.txt -o /etc/mosquitto/janitoo.acl --password-file /etc/mosquitto/janitoo.passwd
     """
     from . import acl as acls
+    from .config import ConfigError
 
     try:
         passwords = acls.read_passwords(passwords_file) if passwords_file is not None else None
@@ -207,6 +214,7 @@ def hardware_check(root: Path, user: str, conf: Path | None, fmt: str) -> None:
     """
     import json
 
+    from .config import ConfigError, JanitooConfig
     from .hardware.check import run_checks
 
     needs: list[str] = []
@@ -241,6 +249,7 @@ def install_service(conf: Path, user: str, output: Path | None, to_stdout: bool)
       sudo jnt-node install-service -c /etc/janitoo/jnt_tutorial.conf
       sudo systemctl daemon-reload && sudo systemctl enable --now jnt_tutorial
     """
+    from .config import ConfigError, JanitooConfig
     from .service import systemd_unit
 
     try:
@@ -397,6 +406,7 @@ def demo(port: int | None, scenario: str, duration: float | None) -> None:
 
     from .apps.demo import Demo
     from .broker import BrokerError
+    from .config import ConfigError
 
     show = Demo(port, scenario, echo=lambda line: click.echo(line))
     previous = {}

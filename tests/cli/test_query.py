@@ -11,7 +11,7 @@ import pytest
 from click.testing import Result
 
 from janitoo_cli.errors import CliError
-from janitoo_cli.main import check_index
+from janitoo_cli.query import check_index
 from janitoo_protocol import Hadd, NodeInfo
 from janitoo_protocol.network import NetworkMap
 

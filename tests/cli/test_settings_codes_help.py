@@ -173,7 +173,10 @@ def test_subprocess_codes() -> None:
 def _commands(group: click.Command, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     out = [path]
     if isinstance(group, click.Group):
-        for name, sub in group.commands.items():
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):  # `jnt`'s commands are imported when asked for
+            sub = group.get_command(ctx, name)
+            assert sub is not None, name
             out.extend(_commands(sub, (*path, name)))
     return out
 
@@ -223,12 +226,12 @@ def test_verbose_logs_on_stderr(jnt: Jnt, fake_network: FakeNetwork) -> None:
 
 
 def test_a_bug_is_one_line_and_exit_70(jnt: Jnt, monkeypatch: pytest.MonkeyPatch) -> None:
-    import janitoo_cli.main
+    import janitoo_cli.codes
 
     def broken(kind: str) -> list[dict[str, object]]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(janitoo_cli.main, "code_rows", broken)
+    monkeypatch.setattr(janitoo_cli.codes, "code_rows", broken)
     result = jnt("codes", "genres")
     assert result.exit_code == 70
     assert one_error_line(result) == (
@@ -257,3 +260,10 @@ def test_mosquitto_sub_habits_h_host_and_p_port(jnt: Jnt, refused_port: int) -> 
     for args in (["-h"], ["spy", "-h"], ["query", "-h"]):  # -h alone is still help
         result = jnt(*args)
         assert result.exit_code == 0 and result.stdout.startswith("Usage:"), args
+
+
+def test_the_default_reply_hadd_is_the_clients() -> None:
+    # Written out in settings so that `jnt --help` need not import the client.
+    from janitoo_protocol.transport import DEFAULT_REPLY_HADD
+
+    assert Settings().myhadd == str(DEFAULT_REPLY_HADD)

@@ -334,7 +334,7 @@ def test_every_query_value_help_example_answers_on_the_appliance(
 ) -> None:
     import shlex
 
-    from janitoo_cli.main import query_value
+    from janitoo_cli.query import query_value
 
     examples = [line.strip() for line in (query_value.help or "").splitlines()
                 if line.strip().startswith("jnt query value")]  # fmt: skip

@@ -8,7 +8,6 @@ import logging
 import os
 import queue
 import socket
-import ssl
 import threading
 import time
 import uuid as _uuid
@@ -16,12 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
 from .addressing import Hadd
 from .codes import NETWORK_REQUESTS, Genre, NodeState
 from .decoding import decode
+from .deferred import Deferred, NeverRaised, deferred_imports
 from .discovery import DiscoveryCollector
 from .encoding import encode
 from .errors import ConnectError, ProtocolError, RequestTimeout, UsageError
@@ -45,6 +42,15 @@ from .model import ValueInfo
 from .network import NetworkMap
 from .retained import RetainedReader, RetainedTopics
 from .topics import Topics, filter_problem
+
+# OpenSSL is loaded when a connection uses TLS (or a websocket, or a proxy), not by importing paho: a node
+# without TLS keeps about 5 MB less resident (deferred.py). Until `ssl` is imported no TLS socket exists, so
+# the `except` clauses that name its errors (paho's and ours) get a class nothing raises.
+ssl = Deferred("ssl", dict.fromkeys(("SSLError", "SSLWantReadError", "SSLWantWriteError", "CertificateError"),
+                                    NeverRaised))  # fmt: skip
+with deferred_imports(ssl, Deferred("hashlib"), Deferred("urllib.request")):
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
 
 log = logging.getLogger("janitoo.transport")
 

@@ -49,7 +49,7 @@ class NodeManager:
     def __init__(
         self,
         bus: Bus,
-        component_factories: dict[str, ComponentFactory],
+        component_factories: Mapping[str, ComponentFactory],
         publish: Publish,
     ) -> None:
         self.bus = bus
@@ -107,7 +107,7 @@ class NodeManager:
         node.on_heartbeat_change = self._heartbeat_changed
         return node
 
-    def _build(self, factories: dict[str, ComponentFactory]) -> None:
+    def _build(self, factories: Mapping[str, ComponentFactory]) -> None:
         bus = self.bus
         oid = bus.ctx.section
         node = self._node(oid, oid, oid, bus, {"name": f"{bus.product_name} controller",

@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from configupdater import ConfigUpdater
-
 from janitoo_protocol import Hadd, ProtocolError
 
 from .validation import line_break_in
@@ -228,6 +226,10 @@ def _parse(text: str, path: Path) -> configparser.RawConfigParser:
 
 def _set_in_text(text: str, section: str, key: str, value: str) -> str:
     """Replace or add `key = value` in `section` of an INI text, keeping everything else as it is."""
+    # Imported on the first persisted SET, not at start: it (and the importlib.metadata it loads for its
+    # version) would stay resident in every node, most of which never write their config.
+    from configupdater import ConfigUpdater
+
     updater = ConfigUpdater(strict=True)
     try:
         updater.read_string(text)

@@ -288,6 +288,7 @@ class JanitooClient:
         c.on_message = self._on_message
         c.on_subscribe = self._on_subscribe
         self._mqtt = c
+        self._last_published: mqtt.MQTTMessageInfo | None = None  # for wait_written()
 
     # ------------------------------------------------------------------------------ connection
 
@@ -539,6 +540,21 @@ class JanitooClient:
             raise UsageError(f"cannot publish to {topic[:80]!r}: {exc}") from None
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             log.warning("publish on %s failed: %s", topic, mqtt.error_string(info.rc))
+        self._last_published = info
+
+    def wait_written(self, timeout: float) -> bool:
+        """Wait until everything published so far is written to the connection (True); False after
+        `timeout` seconds or when not connected. A program that publishes in bursts (thousands of
+        simulated nodes) calls it now and then, so what waits to be sent stays small."""
+        info = self._last_published
+        if info is None:
+            return True
+        try:
+            if not info.is_published() and self.connected:
+                info.wait_for_publish(timeout)
+            return info.is_published()
+        except (RuntimeError, ValueError):  # published while the connection was down: it will not be written
+            return False
 
     def new_correlation(self) -> str:
         """A fresh correlation id for a request (unique to this client)."""

@@ -200,6 +200,12 @@ class SimulatedNetwork:
         for m in self.managers.values():
             self.worker.submit(m.start)
         self.worker.drain(60)
+        # What the starts scheduled at once (every value's first poll, every controller's retained state)
+        # runs before this marker: a network of thousands of nodes takes seconds over it, and is not up
+        # (answering at once, its retained state complete) until it is done.
+        settled = threading.Event()
+        self.scheduler.call_later(0.0, self.worker.submit, settled.set)
+        settled.wait(120)
         self.started.set()
         return self
 

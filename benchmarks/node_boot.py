@@ -3,7 +3,8 @@
 Runs `jnt-node run` against a private mosquitto, on the built-in fake bus (a controller and two
 components), or with `--appliance` on the HelloWorld V3 appliance (examples/helloworldv3.conf, simulated
 hardware). The original needed about 22 s to come ONLINE (fixed 3.2 s boot timers), 13 MB of RSS and
-about 6 % of a Pi B's CPU when idle.
+about 6 % of a Pi B's CPU when idle. The RSS of the interpreter alone, measured in the same run, is the
+floor under a node's (what the site-packages' .pth files import at start-up counts there).
 
     python benchmarks/node_boot.py [--runs 5] [--idle 10] [--appliance]
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 import argparse
 import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -63,6 +66,24 @@ def boot_once(broker: MosquittoBroker, conf: Path, idle: float) -> tuple[float, 
             node.stop(signal.SIGTERM)
 
 
+def interpreter_rss() -> float:
+    """The RSS of this Python doing nothing (its site-packages' start-up included): the floor under a node's."""
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        rss = 0.0
+        while time.monotonic() < deadline:
+            # Started once its RSS stops growing (no event to wait on: an idle interpreter says nothing).
+            now = rss_mb(proc.pid)
+            if now == rss and now > 0:
+                break
+            rss = now
+            time.sleep(0.2)
+        return rss
+    finally:
+        proc.communicate(b"")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=5)
@@ -85,6 +106,7 @@ def main() -> None:
     print(f"| boot to all ONLINE, max (s) | {max(boots):.3f} |")
     print(f"| RSS after {args.idle:g} s idle (MB) | {results[0][1]:.1f} |")
     print(f"| idle CPU over {args.idle:g} s (%) | {results[0][2]:.2f} |")
+    print(f"| RSS of the interpreter alone, as run here (MB) | {interpreter_rss():.1f} |")
     print("| original: boot to ONLINE (s) | ~22 |")
 
 

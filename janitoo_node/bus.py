@@ -31,20 +31,22 @@ class Worker:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Callable[..., None], tuple[Any, ...]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name=f"jnt-bus-{name}", daemon=True)
         self._thread.start()
 
-    def submit(self, job: Callable[[], None]) -> None:
-        self._queue.put(job)
+    def submit(self, job: Callable[..., None], *args: Any) -> None:
+        """Run `job(*args)` on the worker, after the jobs submitted before."""
+        self._queue.put((job, args))
 
     def _loop(self) -> None:
         while True:
-            job = self._queue.get()
-            if job is None:
+            item = self._queue.get()
+            if item is None:
                 return
+            job, args = item
             try:
-                job()
+                job(*args)
             except Exception:  # a failing job must not kill the bus
                 log.exception("bus %s: job failed", self.name)
 
@@ -65,8 +67,8 @@ class InlineWorker:
 
     name = "inline"
 
-    def submit(self, job: Callable[[], None]) -> None:
-        job()
+    def submit(self, job: Callable[..., None], *args: Any) -> None:
+        job(*args)
 
     def stop(self, timeout: float = 5.0) -> None:
         pass
@@ -153,9 +155,9 @@ class Bus:
         assert self.node is not None
         return self.node.values[uuid]
 
-    def call_later(self, delay: float, fn: Callable[[], None]) -> Timer:
-        """Run `fn` on the bus worker after `delay` seconds of the runtime's clock."""
-        return self.ctx.scheduler.call_later(delay, lambda: self.ctx.worker.submit(fn))
+    def call_later(self, delay: float, fn: Callable[..., None], *args: Any) -> Timer:
+        """Run `fn(*args)` on the bus worker after `delay` seconds of the runtime's clock."""
+        return self.ctx.scheduler.call_later(delay, self.ctx.worker.submit, fn, *args)
 
 
 class Component:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import configparser
 import os
+import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from configupdater import ConfigUpdater
+from types import MappingProxyType
 
 from janitoo_protocol import Hadd, ProtocolError
 
@@ -68,6 +68,38 @@ def bus_sections(parser: configparser.RawConfigParser) -> list[str]:
     ]
 
 
+class IniParser(configparser.RawConfigParser):
+    """The parser of our INI files: strict, no interpolation, no inline comments, and small when large.
+
+    A simulated network's config has a section per node: its key names are shared (interned), equal
+    values are shared (`share_values`), and a section costs no per-section converter functions (the
+    `getint`... of a section proxy, about 1 kB each, which nothing here uses: JanitooConfig reads with
+    its own get_int, get_float...).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(strict=True, interpolation=None, inline_comment_prefixes=None)
+
+    def optionxform(self, optionstr: str) -> str:
+        return sys.intern(optionstr.lower())
+
+    @property
+    def converters(self) -> Mapping[str, object]:  # type: ignore[override]
+        return _NO_CONVERTERS
+
+    def share_values(self) -> None:
+        """One string for equal values ("30", "Simulation"... in thousands of sections)."""
+        shared: dict[str, str] = {}
+        for section in self.sections():
+            for key, value in self.items(section):
+                first = shared.setdefault(value, value)
+                if first is not value:
+                    self.set(section, key, first)
+
+
+_NO_CONVERTERS: Mapping[str, object] = MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class ComponentDecl:
     """One `components.<key> = <entry>` line of a bus section."""
@@ -94,7 +126,7 @@ class JanitooConfig:
             raise ConfigError(self.path, "no such file") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(self.path, f"cannot read: {exc}") from None
-        parser = configparser.RawConfigParser(strict=True, interpolation=None, inline_comment_prefixes=None)
+        parser = IniParser()
         try:
             parser.read_string(text, source=str(self.path))
         except configparser.DuplicateSectionError as exc:
@@ -106,6 +138,7 @@ class JanitooConfig:
         except configparser.ParsingError as exc:
             line = exc.errors[0][0] if exc.errors else None
             raise ConfigError(self.path, "line is neither [section] nor key = value", line=line) from None
+        parser.share_values()
         return parser
 
     def reload(self) -> None:
@@ -218,7 +251,7 @@ class JanitooConfig:
 
 
 def _parse(text: str, path: Path) -> configparser.RawConfigParser:
-    parser = configparser.RawConfigParser(strict=True, interpolation=None, inline_comment_prefixes=None)
+    parser = IniParser()
     try:
         parser.read_string(text, source=str(path))
     except configparser.Error as exc:
@@ -228,6 +261,10 @@ def _parse(text: str, path: Path) -> configparser.RawConfigParser:
 
 def _set_in_text(text: str, section: str, key: str, value: str) -> str:
     """Replace or add `key = value` in `section` of an INI text, keeping everything else as it is."""
+    # Imported on the first persisted SET, not at start: it (and the importlib.metadata it loads for its
+    # version) would stay resident in every node, most of which never write their config.
+    from configupdater import ConfigUpdater
+
     updater = ConfigUpdater(strict=True)
     try:
         updater.read_string(text)

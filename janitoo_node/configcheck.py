@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 from .brokerconf import BROKER_KEYS
 from .config import SYSTEM_DEFAULTS, JanitooConfig, bus_sections
 
@@ -51,6 +49,8 @@ def _unknown(cfg: JanitooConfig, section: str, known: frozenset[str], strict: bo
     for key in cfg.parser.options(section):
         if key in known or key.startswith("components."):
             continue
+        import difflib  # only for a key that is not known: most configs have none
+
         close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
         if close:
             out.append(f"{cfg.path} [{section}] {key}: unknown key; did you mean {close[0]}?")

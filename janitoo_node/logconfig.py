@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import logging
-import logging.handlers
 import sys
 from collections.abc import Callable
 from typing import Any, Final
@@ -274,6 +273,8 @@ def _rotating(args: list[Any], kwargs: dict[str, Any]) -> logging.Handler:
     max_bytes = int(kwargs.pop("maxBytes", rest[0] if rest else 0) or DEFAULT_MAX_BYTES)
     backups = int(kwargs.pop("backupCount", rest[1] if len(rest) > 1 else 0) or DEFAULT_BACKUPS)
     _no_more(kwargs)
+    import logging.handlers  # (and pickle, which it loads) only for a config that logs to a file
+
     return logging.handlers.RotatingFileHandler(
         filename, mode="a", maxBytes=max_bytes, backupCount=backups, encoding=encoding
     )
@@ -291,6 +292,8 @@ def _timed(args: list[Any], kwargs: dict[str, Any]) -> logging.Handler:
     interval = int(kwargs.pop("interval", rest[1] if len(rest) > 1 else 1))
     backups = int(kwargs.pop("backupCount", rest[2] if len(rest) > 2 else 0) or DEFAULT_BACKUPS)
     _no_more(kwargs)
+    import logging.handlers
+
     return logging.handlers.TimedRotatingFileHandler(
         filename, when=when, interval=interval, backupCount=backups, encoding=encoding
     )

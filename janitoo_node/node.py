@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from janitoo_protocol import Genre, Hadd, NodeInfo, ValueType
@@ -33,6 +34,13 @@ _CONF = ValueSpec(Genre.CONFIG, ValueType.STRING, COMMAND_CONFIGURATION)
 
 class Node:
     """A Janitoo node (the controller `NNNN/0000` or a component's node) and its values."""
+
+    # A simulated network holds thousands: slots, and its system values share their getters and setters.
+    __slots__ = (
+        "uuid", "hadd", "oid", "section", "config", "name", "location", "product_name", "product_type",
+        "product_manufacturer", "capabilities", "base_cmd_classes", "heartbeat", "config_timeout",
+        "check_heartbeat", "failure", "values", "twins", "on_poll_change", "on_heartbeat_change",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -63,8 +71,8 @@ class Node:
         self.product_name = product_name
         self.product_type = product_type
         self.product_manufacturer = product_manufacturer
-        self.capabilities = list(capabilities)
-        self.base_cmd_classes = list(cmd_classes)
+        self.capabilities = tuple(capabilities)
+        self.base_cmd_classes = tuple(cmd_classes)
         self.heartbeat = heartbeat
         self.config_timeout = config_timeout
         # Returns the heartbeat state word; None means "the node is fine" (ONLINE).
@@ -73,8 +81,9 @@ class Node:
         self.failure: str | None = None
         self.values: dict[str, Value] = {}
         # Values that share a uuid with one of `values` in another genre (the tutorial's state is both a
-        # basic and a user value): listed and answered in their genre, never polled.
-        self.twins: dict[tuple[int, str], Value] = {}
+        # basic and a user value): listed and answered in their genre, never polled. Most nodes have none:
+        # they share one empty mapping until add_twin() gives them their own.
+        self.twins: Mapping[tuple[int, str], Value] = _NO_TWINS
         # Called when a value's poll delay changes, or heartbeat period (the node manager reschedules).
         self.on_poll_change: Callable[[Value], None] | None = None
         self.on_heartbeat_change: Callable[[Node], None] | None = None
@@ -99,7 +108,9 @@ class Node:
         if first is None or first.genre == value.genre or (value.genre, value.uuid) in self.twins:
             raise ValueError(f"node {self.uuid}: a twin of {value.uuid!r} needs that value in another genre")
         value.node = self
-        self.twins[(value.genre, value.uuid)] = value
+        twins = self.twins if isinstance(self.twins, dict) else {}
+        twins[(value.genre, value.uuid)] = value
+        self.twins = twins
         return value
 
     def value_for(self, uuid: str, genre: Genre | int) -> Value | None:
@@ -116,43 +127,18 @@ class Node:
         return out
 
     def _add_internal_values(self) -> None:
-        def sys_get(attr: str) -> Callable[[Value, int], Any]:
-            return lambda value, index: getattr(self, attr)
-
-        # Setters persist first: when the file cannot be written, memory keeps the old value too.
-        def set_heartbeat(value: Value, index: int, data: Any) -> None:
-            self.persist("heartbeat", _plain(data))
-            self.heartbeat = float(data)
-            if self.on_heartbeat_change is not None:
-                self.on_heartbeat_change(self)
-
-        def set_config_timeout(value: Value, index: int, data: Any) -> None:
-            self.persist("config_timeout", _plain(data))
-            self.config_timeout = float(data)
-
-        def refuse_hadd(value: Value, index: int, data: Any) -> None:
-            # The original let anyone rewrite a node's address over the network; an address is the
-            # node's identity on the wire, so it changes in the config file only.
-            raise ValueRefused("hadd is read-only at run time: change it in the config file")
-
-        def set_text(attr: str) -> Callable[[Value, int, Any], None]:
-            def setter(value: Value, index: int, data: Any) -> None:
-                self.persist(attr, str(data))
-                setattr(self, attr, str(data))
-
-            return setter
-
+        # Every node's system values share these getters and setters, which find their node through the value.
         self.add_value(Value("heartbeat", _HEARTBEAT, help="The heartbeat delay in seconds", label="heartbeat",
-                             get=sys_get("heartbeat"), set=set_heartbeat))  # fmt: skip
+                             get=_get_attribute, set=_set_heartbeat))  # fmt: skip
         self.add_value(Value("hadd", _HADD, help="The Janitoo Home address", label="hadd",
-                             get=lambda v, i: str(self.hadd), set=refuse_hadd))  # fmt: skip
+                             get=_get_hadd, set=_refuse_hadd))  # fmt: skip
         self.add_value(Value("config_timeout", _SYS, label="config_timeout",
                              help="The config timeout before applying configuration and rebooting",
-                             get=sys_get("config_timeout"), set=set_config_timeout))  # fmt: skip
+                             get=_get_attribute, set=_set_config_timeout))  # fmt: skip
         self.add_value(Value("name", _CONF, help="The name of the node", label="name",
-                             get=sys_get("name"), set=set_text("name")))  # fmt: skip
+                             get=_get_attribute, set=_set_text))  # fmt: skip
         self.add_value(Value("location", _CONF, help="The location of the node", label="location",
-                             get=sys_get("location"), set=set_text("location")))  # fmt: skip
+                             get=_get_attribute, set=_set_text))  # fmt: skip
 
     def values_of(self, genre: Genre | int) -> list[Value]:
         return [v for v in (*self.values.values(), *self.twins.values()) if v.genre == genre]
@@ -227,6 +213,53 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<Node {self.hadd} {self.uuid}>"
+
+
+_NO_TWINS: Mapping[tuple[int, str], Value] = MappingProxyType({})
+
+
+# -- the system values' getters and setters (`value.uuid` is the node's attribute of the same name)
+
+
+def _node_of(value: Value) -> Node:
+    node = value.node
+    assert node is not None, f"system value {value.uuid} has no node"
+    return node
+
+
+def _get_attribute(value: Value, index: int) -> Any:
+    return getattr(_node_of(value), value.uuid)
+
+
+def _get_hadd(value: Value, index: int) -> str:
+    return str(_node_of(value).hadd)
+
+
+# Setters persist first: when the file cannot be written, memory keeps the old value too.
+def _set_heartbeat(value: Value, index: int, data: Any) -> None:
+    node = _node_of(value)
+    node.persist("heartbeat", _plain(data))
+    node.heartbeat = float(data)
+    if node.on_heartbeat_change is not None:
+        node.on_heartbeat_change(node)
+
+
+def _set_config_timeout(value: Value, index: int, data: Any) -> None:
+    node = _node_of(value)
+    node.persist("config_timeout", _plain(data))
+    node.config_timeout = float(data)
+
+
+def _refuse_hadd(value: Value, index: int, data: Any) -> None:
+    # The original let anyone rewrite a node's address over the network; an address is the
+    # node's identity on the wire, so it changes in the config file only.
+    raise ValueRefused("hadd is read-only at run time: change it in the config file")
+
+
+def _set_text(value: Value, index: int, data: Any) -> None:
+    node = _node_of(value)
+    node.persist(value.uuid, str(data))
+    setattr(node, value.uuid, str(data))
 
 
 def _plain(x: Any) -> Any:

@@ -49,7 +49,7 @@ class NodeManager:
     def __init__(
         self,
         bus: Bus,
-        component_factories: dict[str, ComponentFactory],
+        component_factories: Mapping[str, ComponentFactory],
         publish: Publish,
     ) -> None:
         self.bus = bus
@@ -58,7 +58,7 @@ class NodeManager:
         self.nodes: dict[Hadd, Node] = {}
         self.online = False
         self._heartbeat_timers: dict[Hadd, Timer] = {}
-        self._poll_timers: dict[tuple[Hadd, str], Timer] = {}
+        self._poll_timers: dict[Value, Timer] = {}  # by value (its node's hadd and its uuid)
         # The late-join extension (retainedstate.py): set by the runtime that owns a connection for it.
         self.retained: RetainedState | None = None
         self._polling = False
@@ -107,7 +107,7 @@ class NodeManager:
         node.on_heartbeat_change = self._heartbeat_changed
         return node
 
-    def _build(self, factories: dict[str, ComponentFactory]) -> None:
+    def _build(self, factories: Mapping[str, ComponentFactory]) -> None:
         bus = self.bus
         oid = bus.ctx.section
         node = self._node(oid, oid, oid, bus, {"name": f"{bus.product_name} controller",
@@ -133,7 +133,7 @@ class NodeManager:
             n.load_persisted()
             for v in n.values.values():
                 if v.master is not None and v.uuid.endswith("_poll"):
-                    v.setter = self._poll_setter
+                    v.setter = _set_poll_delay
 
     # ------------------------------------------------------------------------------ life cycle
 
@@ -207,7 +207,7 @@ class NodeManager:
         self.publish(Heartbeat(node.hadd, state))
         if self.retained is not None:
             self.retained.state_changed(node, state)
-        self._heartbeat_timers[node.hadd] = self.bus.call_later(node.heartbeat, lambda: self._heartbeat(node))
+        self._heartbeat_timers[node.hadd] = self.bus.call_later(node.heartbeat, self._heartbeat, node)
 
     def _heartbeat_changed(self, node: Node) -> None:
         # A new period takes effect at once (the original ignored it until queried).
@@ -216,15 +216,14 @@ class NodeManager:
     # ------------------------------------------------------------------------------ polls
 
     def _schedule_poll(self, node: Node, value: Value, first: bool = False) -> None:
-        key = (node.hadd, value.uuid)
-        old = self._poll_timers.pop(key, None)
+        old = self._poll_timers.pop(value, None)
         if old is not None:
             old.cancel()
         if not self.online or not value.is_polled:
             return
         # The first poll runs right after start so the network gets readings at once, not after a period.
         delay = 0.0 if first else value.poll_delay
-        self._poll_timers[key] = self.bus.call_later(delay, lambda: self._poll(node, value))
+        self._poll_timers[value] = self.bus.call_later(delay, self._poll, node, value)
 
     def _poll(self, node: Node, value: Value) -> None:
         if not self.online:
@@ -235,15 +234,6 @@ class NodeManager:
         finally:
             self._polling = False
         self._schedule_poll(node, value)
-
-    def _poll_setter(self, poll_value: Value, index: int, data: Any) -> None:
-        master = poll_value.master
-        assert master is not None and master.node is not None
-        check_poll_delay(data)
-        if index == 0:
-            master.poll_delay = float(data)
-        master.node.persist(f"{master.uuid}_poll_{index}", data)
-        self._poll_changed(master)
 
     def _poll_changed(self, value: Value) -> None:
         # 0 disables; a later non-zero re-enables (the original needed a restart for that).
@@ -406,6 +396,19 @@ class NodeManager:
                              data=None, reply_hadd=req.reply_hadd, extra={**reply_extra(req.extra), ERROR_KEY: reason})  # fmt: skip
         # Refusals go to the requester only, never to /values/...: a value's topic carries values.
         self.publish(ValueReply(req.reply_hadd, info))
+
+
+def _set_poll_delay(poll_value: Value, index: int, data: Any) -> None:
+    """The setter of every `<uuid>_poll` companion: its master's new delay, persisted, and rescheduled by the
+    master's node manager (the node's on_poll_change)."""
+    master = poll_value.master
+    assert master is not None and master.node is not None
+    check_poll_delay(data)
+    if index == 0:
+        master.poll_delay = float(data)
+    master.node.persist(f"{master.uuid}_poll_{index}", data)
+    if master.node.on_poll_change is not None:
+        master.node.on_poll_change(master)
 
 
 def _start(node: Node, start: Callable[[], None], what: str) -> bool:

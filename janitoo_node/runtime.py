@@ -3,7 +3,7 @@ complete in one place for `jnt-node run` (server), `jnt-node simulate` and the d
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from janitoo_protocol import JanitooClient, Message, ValuePublication
@@ -36,7 +36,7 @@ def build_bus(
     cfg: JanitooConfig,
     section: str,
     bus_factory: Callable[[BusContext], Bus],
-    component_factories: dict[str, ComponentFactory],
+    component_factories: Mapping[str, ComponentFactory],
     scheduler: BaseScheduler,
     worker: Worker | InlineWorker,
     publish: Publish,

@@ -9,23 +9,40 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 log = logging.getLogger("janitoo.scheduler")
 
 Clock = Callable[[], float]
 
+# Cancelled timers stay in the heap until their time comes (a heap cannot drop one from its middle). A
+# timer put off again and again (a retained state's refresh, ten minutes away, cancelled by every burst of
+# polls) would pile up: once they are a quarter of the heap (and this many), the heap is rebuilt without them.
+COMPACT_AT = 64
 
-@dataclass(order=True)
+
+@dataclass(order=True, slots=True)
 class Timer:
-    """A scheduled call; `cancel()` it to drop it."""
+    """A scheduled call of `fn(*args)`; `cancel()` it to drop it.
+
+    Every node has a heartbeat and a poll pending at all times: slots, and the arguments beside the
+    function rather than a closure per call, keep the thousands of a simulated network small.
+    """
 
     when: float
     seq: int
-    fn: Callable[[], None] = field(compare=False)
+    fn: Callable[..., None] = field(compare=False)
+    args: tuple[Any, ...] = field(default=(), compare=False)
     cancelled: bool = field(default=False, compare=False)
+    # The scheduler whose heap holds it, until it leaves the heap (run or dropped).
+    owner: BaseScheduler | None = field(default=None, compare=False, repr=False)
 
     def cancel(self) -> None:
-        self.cancelled = True
+        if not self.cancelled:
+            self.cancelled = True
+            owner = self.owner
+            if owner is not None:
+                owner._cancelled(self)
 
 
 class BaseScheduler:
@@ -36,37 +53,62 @@ class BaseScheduler:
         self._heap: list[Timer] = []
         self._seq = itertools.count()
         self._lock = threading.Lock()
+        self._cancelled_in_heap = 0
 
-    def call_at(self, when: float, fn: Callable[[], None]) -> Timer:
-        timer = Timer(when, next(self._seq), fn)
+    def call_at(self, when: float, fn: Callable[..., None], *args: Any) -> Timer:
+        timer = Timer(when, next(self._seq), fn, args, owner=self)
         with self._lock:
             heapq.heappush(self._heap, timer)
         self._wake()
         return timer
 
-    def call_later(self, delay: float, fn: Callable[[], None]) -> Timer:
-        return self.call_at(self.clock() + max(0.0, delay), fn)
+    def call_later(self, delay: float, fn: Callable[..., None], *args: Any) -> Timer:
+        return self.call_at(self.clock() + max(0.0, delay), fn, *args)
 
     def _wake(self) -> None:
         pass
 
+    def _cancelled(self, timer: Timer) -> None:
+        with self._lock:
+            if timer.owner is not self:
+                return  # it left the heap meanwhile
+            self._cancelled_in_heap += 1
+            if self._cancelled_in_heap >= COMPACT_AT and self._cancelled_in_heap * 4 > len(self._heap):
+                kept = []
+                for t in self._heap:
+                    if t.cancelled:
+                        t.owner = None
+                    else:
+                        kept.append(t)
+                heapq.heapify(kept)
+                self._heap = kept
+                self._cancelled_in_heap = 0
+
+    def _pop(self) -> Timer:
+        # Under the lock.
+        timer = heapq.heappop(self._heap)
+        timer.owner = None
+        if timer.cancelled:
+            self._cancelled_in_heap -= 1
+        return timer
+
     def _pop_due(self, now: float) -> Timer | None:
         with self._lock:
             while self._heap and self._heap[0].cancelled:
-                heapq.heappop(self._heap)
+                self._pop()
             if self._heap and self._heap[0].when <= now:
-                return heapq.heappop(self._heap)
+                return self._pop()
         return None
 
     def _next_when(self) -> float | None:
         with self._lock:
             while self._heap and self._heap[0].cancelled:
-                heapq.heappop(self._heap)
+                self._pop()
             return self._heap[0].when if self._heap else None
 
     def _run(self, timer: Timer) -> None:
         try:
-            timer.fn()
+            timer.fn(*timer.args)
         except Exception:  # one failing timer must not stop the others
             log.exception("scheduled call %r failed", timer.fn)
 

@@ -8,7 +8,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -104,8 +104,8 @@ def load_buses(
     root: Path = Path("/"),
     backend: str | None = None,
     threads: bool = True,
-    buses: dict[str, Any] | None = None,
-    components: dict[str, ComponentFactory] | None = None,
+    buses: Mapping[str, Any] | None = None,
+    components: Mapping[str, ComponentFactory] | None = None,
 ) -> list[BusRuntime]:
     """Build every auto-started bus of the config; raises ConfigError on the first problem."""
     bus_classes = bus_factories() if buses is None else buses

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 import tempfile
 import threading
 from pathlib import Path
 
-from janitoo_protocol import DiscoveryRequest, Hadd, ValueRequest
+from janitoo_protocol import DiscoveryRequest, Hadd, Message, ValueRequest
 from janitoo_protocol.retained import OFFLINE, ONLINE, RetainedTopics, status_payload
 from janitoo_protocol.transport import Envelope, JanitooClient
 
@@ -23,11 +24,32 @@ from .values import Value, make_value, with_companions
 
 log = logging.getLogger("janitoo.simulate")
 
+# Messages (or kB) published before waiting for paho to have written them (SimulatedNetwork._paced).
+PACE = 200
+
 
 class SimulatedBus(Bus):
     """A controller with no hardware."""
 
     product_name = "Simulated controller"
+
+
+# The steps of every walk: the reads run on the one worker thread, so one generator serves them all (a
+# Random per node would weigh 2.5 kB; a simulated network has thousands).
+_STEPS = random.Random(0x4A4E54)
+
+
+class Walk:
+    """A temperature following a bounded random walk from a start that depends on the node's section."""
+
+    __slots__ = ("t",)
+
+    def __init__(self, start: float) -> None:
+        self.t = start
+
+    def __call__(self, value: Value, index: int) -> float:
+        self.t = min(35.0, max(5.0, self.t + _STEPS.uniform(-0.3, 0.3)))
+        return round(self.t, 2)
 
 
 class SimulatedNode(Component):
@@ -39,17 +61,11 @@ class SimulatedNode(Component):
 
     def create_values(self) -> list[Value]:
         count = int(self.option("values", "1") or 1)
-        rng = random.Random(self.section)
+        starts = random.Random(self.section)
         out: list[Value] = []
         for k in range(count):
-            state = {"t": 20.0 + rng.random() * 5}
-
-            def walk(value: Value, index: int, state: dict[str, float] = state) -> float:
-                state["t"] = min(35.0, max(5.0, state["t"] + rng.uniform(-0.3, 0.3)))
-                return round(state["t"], 2)
-
-            v = make_value("sensor_temperature", f"temperature_{k}", help="A simulated temperature",
-                           reader=walk)  # fmt: skip
+            v = make_value("sensor_temperature", sys.intern(f"temperature_{k}"), help="A simulated temperature",
+                           reader=Walk(20.0 + starts.random() * 5))  # fmt: skip
             out.extend(with_companions(v))
         return out
 
@@ -100,11 +116,12 @@ class SimulatedNetwork:
         self.client = JanitooClient(host, port, prefix=prefix, reply_hadd=Hadd(first, 0),
                                     on_connection_change=self._reconnected)  # fmt: skip
         self.managers: dict[int, NodeManager] = {}
+        self._unpaced: dict[JanitooClient, int] = {}  # messages published since waiting for paho (_paced)
         factories: dict[str, ComponentFactory] = {"simulated.node": SimulatedNode}
         for section in self.config.buses():
             # The same assembly as `jnt-node run`; every controller shares the one connection and worker.
             manager = build_bus(self.config, section, SimulatedBus, factories, self.scheduler, self.worker,
-                                self.client.publish).manager  # fmt: skip
+                                self._publish).manager  # fmt: skip
             self.managers[manager.controller.hadd.controller] = manager
         self.started = threading.Event()
         # The late-join extension, as `jnt-node run` does it: a second connection with a retained will.
@@ -120,10 +137,25 @@ class SimulatedNetwork:
             for m in self.managers.values():
                 m.retained = RetainedState(self._publish_retained, prefix, first)
 
+    def _publish(self, message: Message) -> None:
+        self.client.publish(message)
+        self._paced(self.client, 1)
+
     def _publish_retained(self, topic: str, payload: bytes, force: bool) -> bool:
         assert self.state_client is not None
         self.state_client.publish_raw(topic, payload, retain=True)
+        # A controller's retained state is tens of kB: count it as many messages.
+        self._paced(self.state_client, 1 + len(payload) // 1024)
         return True
+
+    def _paced(self, client: JanitooClient, weight: int) -> None:
+        # Thousands of nodes poll, heartbeat and answer in the same instant: the one worker would queue their
+        # messages in paho faster than its network thread writes them, and the simulator's memory would grow
+        # by tens of MB at each burst. It waits for paho to catch up every PACE messages instead.
+        self._unpaced[client] = self._unpaced.get(client, 0) + weight
+        if self._unpaced[client] >= PACE:
+            self._unpaced[client] = 0
+            client.wait_written(1.0)
 
     @property
     def node_count(self) -> int:
@@ -149,11 +181,11 @@ class SimulatedNetwork:
             return
         if msg.target is None:
             for m in self.managers.values():
-                self.worker.submit(lambda m=m: m.handle(msg))  # type: ignore[misc]
+                self.worker.submit(m.handle, msg)
             return
         manager = self.managers.get(msg.target.controller)
         if manager is not None:
-            self.worker.submit(lambda: manager.handle(msg))
+            self.worker.submit(manager.handle, msg)
 
     def start(self) -> SimulatedNetwork:
         self.client.connect()
@@ -168,6 +200,12 @@ class SimulatedNetwork:
         for m in self.managers.values():
             self.worker.submit(m.start)
         self.worker.drain(60)
+        # What the starts scheduled at once (every value's first poll, every controller's retained state)
+        # runs before this marker: a network of thousands of nodes takes seconds over it, and is not up
+        # (answering at once, its retained state complete) until it is done.
+        settled = threading.Event()
+        self.scheduler.call_later(0.0, self.worker.submit, settled.set)
+        settled.wait(120)
         self.started.set()
         return self
 

@@ -4,10 +4,12 @@ catalogue of the original (`sensor_temperature`, `config_integer`, `action_switc
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from janitoo_protocol import CommandClass, Genre, ValueInfo, ValueType
 from janitoo_protocol.codes import COMMAND_CONFIGURATION, convert_data
@@ -18,6 +20,10 @@ if TYPE_CHECKING:
     from .node import Node
 
 log = logging.getLogger("janitoo.values")
+
+# Guards the dict of indexes beyond 0 of every value (index 0 is one attribute): one lock for all, as a
+# dict operation is all it covers, rather than one lock per value of a simulated network.
+_DATA_LOCK = threading.Lock()
 
 Getter = Callable[["Value", int], Any]
 Setter = Callable[["Value", int, Any], None]
@@ -40,6 +46,78 @@ class ValueSpec:
     min: Any = None
     max: Any = None
 
+    def __post_init__(self) -> None:
+        # One float object for every value of a kind, rather than one converted per value.
+        object.__setattr__(self, "poll_delay", float(self.poll_delay))
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, eq=False, slots=True, weakref_slot=True)
+class Traits:
+    """What a value is, as opposed to what it holds: its kind, texts and bounds, as its constructor set them.
+
+    Equal traits are one object (`shared`): the thousands of temperatures of a simulated network, or the
+    system values of all its nodes, each hold a pointer rather than fourteen.
+    """
+
+    spec: ValueSpec
+    genre: int
+    type: int
+    cmd_class: int
+    help: str | None
+    label: str | None
+    units: str | None
+    default: Any
+    min: Any
+    max: Any
+    list_items: list[Any] | None
+    is_readonly: bool
+    is_writeonly: bool
+    entry_name: str | None
+
+    @classmethod
+    def shared(cls, spec: ValueSpec, *, help: str | None, label: str | None, units: str | None, default: Any,
+               min: Any, max: Any, list_items: list[Any] | None, is_readonly: bool,
+               entry_name: str | None) -> Traits:  # fmt: skip
+        """These traits, the object already made for equal ones if there is one alive."""
+        traits = cls(spec, spec.genre, spec.type, spec.cmd_class, help, label, units, default, min, max, list_items,
+                     is_readonly, spec.is_writeonly, entry_name)  # fmt: skip
+        try:
+            # Typed: 0, 0.0 and False are equal but not the same on the wire.
+            key = (spec, help, label, units, _typed(default), _typed(min), _typed(max),
+                   None if list_items is None else tuple(map(_typed, list_items)), is_readonly, entry_name)  # fmt: skip
+            return _TRAITS.setdefault(key, traits)
+        except TypeError:  # an unhashable default or list item: this value keeps its own
+            return traits
+
+
+def _typed(x: Any) -> tuple[type, Any]:
+    return (type(x), x)
+
+
+_TRAITS: weakref.WeakValueDictionary[tuple[Any, ...], Traits] = weakref.WeakValueDictionary()
+
+
+class _Trait(Generic[T]):
+    """An attribute of a Value that lives in its shared Traits (read-only: traits are set at creation)."""
+
+    __slots__ = ("name",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, value: None, owner: type | None = None) -> _Trait[T]: ...
+    @overload
+    def __get__(self, value: Value, owner: type | None = None) -> T: ...
+    def __get__(self, value: Value | None, owner: type | None = None) -> T | _Trait[T]:
+        if value is None:
+            return self
+        result: T = getattr(value.traits, self.name)
+        return result
+
 
 class Value:
     """One value of a node, with one data slot per instance index.
@@ -48,6 +126,29 @@ class Value:
     `reader` (if given) reads the hardware (it may block: the bus runs it on its worker, for polls and
     GETs); `set` is called on a write after conversion; `persist` stores config values in the file.
     """
+
+    # A simulated network holds one Value per system, config and user value of every node (7 per node
+    # at least): slots, what it is in a Traits shared with the values alike, and no dict nor lock of its
+    # own until a value needs one, keep each one small.
+    __slots__ = (
+        "uuid", "traits", "getter", "reader", "setter", "last_error", "paused", "persist", "poll_delay", "node",
+        "poll_value", "config_value", "master", "_data0", "_data", "_configs",
+    )  # fmt: skip
+
+    spec = _Trait[ValueSpec]()
+    genre = _Trait[int]()
+    type = _Trait[int]()
+    cmd_class = _Trait[int]()
+    help = _Trait[str | None]()
+    label = _Trait[str | None]()
+    units = _Trait[str | None]()
+    default = _Trait[Any]()
+    min = _Trait[Any]()
+    max = _Trait[Any]()
+    list_items = _Trait[list[Any] | None]()
+    is_readonly = _Trait[bool]()
+    is_writeonly = _Trait[bool]()
+    entry_name = _Trait[str | None]()
 
     def __init__(
         self,
@@ -70,22 +171,19 @@ class Value:
         is_readonly: bool | None = None,
     ) -> None:
         self.uuid = uuid
-        self.spec = spec
-        self.genre = spec.genre
-        self.type = spec.type
-        self.cmd_class = spec.cmd_class
-        self.help = help
-        self.label = label if label is not None else spec.label
-        self.units = units if units is not None else spec.units
-        self.default = default if default is not None else spec.default
-        self.min = min if min is not None else spec.min
-        self.max = max if max is not None else spec.max
-        self.list_items = list(list_items) if list_items is not None else (
-            list(spec.list_items) if spec.list_items is not None else None
-        )  # fmt: skip
-        self.is_readonly = spec.is_readonly if is_readonly is None else is_readonly
-        self.is_writeonly = spec.is_writeonly
-        self.entry_name = entry_name
+        items = list_items if list_items is not None else spec.list_items
+        self.traits = Traits.shared(
+            spec,
+            help=help,
+            label=label if label is not None else spec.label,
+            units=units if units is not None else spec.units,
+            default=default if default is not None else spec.default,
+            min=min if min is not None else spec.min,
+            max=max if max is not None else spec.max,
+            list_items=None if items is None else list(items),
+            is_readonly=spec.is_readonly if is_readonly is None else is_readonly,
+            entry_name=entry_name,
+        )
         self.getter = get
         self.reader = reader
         self.setter = set
@@ -94,27 +192,37 @@ class Value:
         self.paused = False
         # Persisted values are stored as `<uuid>_<index>` in the node's config section.
         self.persist = persist
-        self.poll_delay = float(spec.poll_delay if poll_delay is None else poll_delay)
+        delay = spec.poll_delay if poll_delay is None else poll_delay
+        self.poll_delay = delay if type(delay) is float else float(delay)
         self.node: Node | None = None
-        self._data: dict[int, Any] = {}
-        # Labels of the instances (from `<uuid>_config_<i>`): "Load (5 minutes)".
-        self.instance_configs: dict[int, str] = {}
+        # The data of index 0, and of the other indexes (most values have none) once one is stored.
+        self._data0: Any = None
+        self._data: dict[int, Any] | None = None
+        # Labels of the instances (from `<uuid>_config_<i>`): "Load (5 minutes)"; None while there are none.
+        self._configs: dict[int, str] | None = None
         self.poll_value: Value | None = None  # the `<uuid>_poll` companion
         self.config_value: Value | None = None  # the `<uuid>_config` companion
         self.master: Value | None = None  # for companions: the value they belong to
-        self._lock = threading.Lock()
 
     # -- instances
 
     @property
+    def instance_configs(self) -> dict[int, str]:
+        """Labels of the instances by index (from `<uuid>_config_<i>`); add to it to declare instances."""
+        if self._configs is None:
+            self._configs = {}
+        return self._configs
+
+    @property
     def indexes(self) -> list[int]:
-        if self.instance_configs:
-            return sorted(self.instance_configs)
-        return sorted(set(self._data) | {0})
+        if self._configs:
+            return sorted(self._configs)
+        with _DATA_LOCK:
+            return sorted({0, *self._data}) if self._data else [0]
 
     @property
     def is_multi(self) -> bool:
-        return len(self.instance_configs) > 0
+        return bool(self._configs)
 
     @property
     def is_polled(self) -> bool:
@@ -129,9 +237,15 @@ class Value:
         """The current data without touching hardware: the getter's answer, or the stored data."""
         if self.getter is not None:
             return self.getter(self, index)
-        with self._lock:
-            data = self._data.get(index)
+        data = self.stored(index)
         return self.default if data is None else data
+
+    def stored(self, index: int = 0) -> Any:
+        """The data last stored for `index` (read, written or reported), None when there is none."""
+        if index == 0:
+            return self._data0
+        with _DATA_LOCK:
+            return None if self._data is None else self._data.get(index)
 
     def read(self, index: int = 0) -> Any:
         """Fresh data: the reader's answer (stored; None and one log line when the device fails)."""
@@ -150,13 +264,17 @@ class Value:
             if self.last_error is not None:
                 log.info("%s: reads again", self.uuid)
             self.last_error = None
-        with self._lock:
-            self._data[index] = data
+        self.store(data, index)
         return data
 
     def store(self, data: Any, index: int = 0) -> None:
         """Set the data without calling the setter (a component reporting a reading)."""
-        with self._lock:
+        if index == 0:
+            self._data0 = data  # one attribute store: atomic
+            return
+        with _DATA_LOCK:
+            if self._data is None:
+                self._data = {}
             self._data[index] = data
 
     def convert(self, data: Any) -> Any:
@@ -196,8 +314,7 @@ class Value:
             self.setter(self, index, converted)
         if self.persist and self.node is not None:
             self.node.persist(f"{self.uuid}_{index}", converted)
-        with self._lock:
-            self._data[index] = converted
+        self.store(converted, index)
         return converted
 
     # -- wire
@@ -208,8 +325,8 @@ class Value:
         if data is None:
             data = self.read(index) if fresh else self.cached(index)
         label = self.label
-        if self.is_multi and index in self.instance_configs:
-            label = f"{self.label} ({self.instance_configs[index]})"
+        if self._configs and index in self._configs:
+            label = f"{self.label} ({self._configs[index]})"
         return ValueInfo(
             uuid=self.uuid,
             hadd=None if node is None else node.hadd,
@@ -244,19 +361,31 @@ def _num(x: float) -> float | int:
     return int(x) if float(x).is_integer() else x
 
 
+def _master_poll_delay(poll_value: Value, index: int) -> Any:
+    """A `_poll` companion's data: its master's delay at index 0 (another index: what a SET stored there)."""
+    master = poll_value.master
+    if index == 0 and master is not None:
+        return _num(master.poll_delay)
+    return poll_value.stored(index)
+
+
 def with_companions(value: Value, *, poll: bool = True, config: bool = False,
-                    config_help: str = "A value config", config_type: int = ValueType.STRING) -> list[Value]:  # fmt: skip
+                    config_help: str = "A value config", config_type: int = ValueType.STRING,
+                    config_label: str = "config") -> list[Value]:  # fmt: skip
     """The value plus its `<uuid>_poll` (and `<uuid>_config`) companions, as the original factory makes."""
     out = [value]
     if poll:
-        pv = Value(f"{value.uuid}_poll", POLL_SPEC, help="The poll delay of the value", label="poll_delay",
-                   poll_delay=value.poll_delay, get=lambda v, i: _num(value.poll_delay) if i == 0 else v._data.get(i))  # fmt: skip
+        pv = Value(sys.intern(f"{value.uuid}_poll"), POLL_SPEC, help="The poll delay of the value", label="poll_delay",
+                   poll_delay=value.poll_delay, get=_master_poll_delay)  # fmt: skip
         pv.master = value
         value.poll_value = pv
         out.append(pv)
     if config:
         cv = Value(
-            f"{value.uuid}_config", replace(CONFIG_SPEC, type=config_type), help=config_help, label="config"
+            sys.intern(f"{value.uuid}_config"),
+            replace(CONFIG_SPEC, type=config_type),
+            help=config_help,
+            label=config_label,
         )
         cv.master = value
         value.config_value = cv

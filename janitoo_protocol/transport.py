@@ -8,7 +8,6 @@ import logging
 import os
 import queue
 import socket
-import ssl
 import threading
 import time
 import uuid as _uuid
@@ -16,12 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
 from .addressing import Hadd
 from .codes import NETWORK_REQUESTS, Genre, NodeState
 from .decoding import decode
+from .deferred import Deferred, NeverRaised, deferred_imports
 from .discovery import DiscoveryCollector
 from .encoding import encode
 from .errors import ConnectError, ProtocolError, RequestTimeout, UsageError
@@ -45,6 +42,15 @@ from .model import ValueInfo
 from .network import NetworkMap
 from .retained import RetainedReader, RetainedTopics
 from .topics import Topics, filter_problem
+
+# OpenSSL is loaded when a connection uses TLS (or a websocket, or a proxy), not by importing paho: a node
+# without TLS keeps about 5 MB less resident (deferred.py). Until `ssl` is imported no TLS socket exists, so
+# the `except` clauses that name its errors (paho's and ours) get a class nothing raises.
+ssl = Deferred("ssl", dict.fromkeys(("SSLError", "SSLWantReadError", "SSLWantWriteError", "CertificateError"),
+                                    NeverRaised))  # fmt: skip
+with deferred_imports(ssl, Deferred("hashlib"), Deferred("urllib.request")):
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
 
 log = logging.getLogger("janitoo.transport")
 
@@ -282,6 +288,7 @@ class JanitooClient:
         c.on_message = self._on_message
         c.on_subscribe = self._on_subscribe
         self._mqtt = c
+        self._last_published: mqtt.MQTTMessageInfo | None = None  # for wait_written()
 
     # ------------------------------------------------------------------------------ connection
 
@@ -533,6 +540,21 @@ class JanitooClient:
             raise UsageError(f"cannot publish to {topic[:80]!r}: {exc}") from None
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             log.warning("publish on %s failed: %s", topic, mqtt.error_string(info.rc))
+        self._last_published = info
+
+    def wait_written(self, timeout: float) -> bool:
+        """Wait until everything published so far is written to the connection (True); False after
+        `timeout` seconds or when not connected. A program that publishes in bursts (thousands of
+        simulated nodes) calls it now and then, so what waits to be sent stays small."""
+        info = self._last_published
+        if info is None:
+            return True
+        try:
+            if not info.is_published() and self.connected:
+                info.wait_for_publish(timeout)
+            return info.is_published()
+        except (RuntimeError, ValueError):  # published while the connection was down: it will not be written
+            return False
 
     def new_correlation(self) -> str:
         """A fresh correlation id for a request (unique to this client)."""

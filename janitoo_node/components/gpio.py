@@ -55,12 +55,16 @@ def switch_word(data: Any) -> str:
 class SwitchValue(Value):
     """A binary switch (list [on, off]) that also takes 0/1 and true/false, as clients send them."""
 
+    __slots__ = ()
+
     def convert(self, data: Any) -> Any:
         return switch_word(data)
 
 
 class BlinkValue(Value):
     """The `blink` value: a mode from the list (plus on, info1, info2, 0 and 1), published with `delays`."""
+
+    __slots__ = ()
 
     def convert(self, data: Any) -> Any:
         try:

@@ -126,10 +126,9 @@ class LoadComponent(_HostComponent):
         self.load = Value("load", _BASIC_FLOAT, entry_name="sensor_float", help="The load average", label="Load",
                           poll_delay=60, reader=lambda v, i: self.read(i))  # fmt: skip
         values = with_companions(self.load, config=True, config_help="The load average index (1, 5, and 15m)",
-                                 config_type=ValueType.BYTE)  # fmt: skip
+                                 config_type=ValueType.BYTE, config_label="loadavg")  # fmt: skip
         config = self.load.config_value
         assert config is not None
-        config.label = "loadavg"
         if self.option("load_config_0") is None:
             # Three instances unless the config says otherwise (the node then reads its keys instead).
             for i, text in enumerate(LOAD_INSTANCES):

@@ -3,6 +3,7 @@ connection errors, the last will, threads, and bad input. Every wait is on a que
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import logging
@@ -701,3 +702,21 @@ def test_publishing_to_a_wildcard_or_empty_topic_is_a_usage_error(client: Janito
 
     with pytest.raises(UsageError, match="cannot publish to"):
         client.publish_raw(bad, b"{}")
+
+
+def test_wait_written_returns_once_a_burst_is_on_the_wire(client: JanitooClient, prefix: str) -> None:
+    assert client.wait_written(WAIT)  # nothing published yet
+    with JanitooClient(port=client.port, prefix=prefix) as reader, reader.watch("values") as values:
+        for i in range(500):
+            client.publish_raw(f"{prefix}/values/user/0101/0001/burst", json.dumps({"i": i}).encode())
+        assert client.wait_written(WAIT)
+        assert client._mqtt._out_packet == collections.deque()  # paho holds nothing more
+        wait_for(
+            values, lambda env: json.loads(env.payload) == {"i": 499}, WAIT, "the last message of the burst"
+        )
+
+
+def test_wait_written_is_false_without_a_connection(broker: MosquittoBroker, prefix: str) -> None:
+    c = JanitooClient(broker.host, broker.port, prefix=prefix)
+    c.publish_raw(f"{prefix}/values/user/0101/0001/x", b"{}")  # paho keeps it: not connected
+    assert c.wait_written(0.1) is False

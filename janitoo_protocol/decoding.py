@@ -32,6 +32,7 @@ from .events import (
     ValueReply,
     ValueRequest,
 )
+from .jsonfast import loads
 from .model import NodeInfo, ValueInfo
 from .topics import DEFAULT_TOPICS, TopicInfo, TopicKind, Topics
 
@@ -79,10 +80,22 @@ def _text(payload: bytes | bytearray | str, topic: str) -> str:
         raise ProtocolError(f"payload is not UTF-8 ({exc.reason} at byte {exc.start})", topic) from None
 
 
-def _json_object(text: str, topic: str) -> dict[str, Any]:
+def _may_hold_extended_json(payload: bytes | bytearray | str) -> bool:
+    if isinstance(payload, str):
+        return "$" in payload and '"$' in payload
+    return b"$" in payload and b'"$' in payload
+
+
+def _json_object(payload: bytes | bytearray | str, topic: str) -> dict[str, Any]:
     try:
         # The extended-JSON hook costs a Python call per object: only pay it when a "$" key may be there.
-        obj = json.loads(text, object_hook=_object_hook) if '"$' in text else json.loads(text)
+        # (A one-byte search runs at memchr's speed, a two-byte one a hundred times slower: '$' first.)
+        if _may_hold_extended_json(payload):
+            obj = json.loads(_text(payload, topic), object_hook=_object_hook)
+        else:
+            obj = loads(payload)
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"payload is not UTF-8 ({exc.reason} at byte {exc.start})", topic) from None
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"payload is not JSON ({exc})", topic) from None
     if not isinstance(obj, dict):
@@ -157,11 +170,10 @@ def decode(topic: str, payload: bytes | bytearray | str, topics: Topics = DEFAUL
 
 
 def _decode(info: TopicInfo, topic: str, payload: bytes | bytearray | str) -> Message:
-    text = _text(payload, topic)
     kind = info.kind
     if kind is TopicKind.HEARTBEAT:
         assert info.hadd is not None
-        stripped = text.strip()
+        stripped = _text(payload, topic).strip()
         if stripped.startswith("{"):
             return _dispatch(_json_object(stripped, topic), topic)
         if stripped.startswith('"'):
@@ -170,7 +182,7 @@ def _decode(info: TopicInfo, topic: str, payload: bytes | bytearray | str) -> Me
             except ValueError:
                 raise ProtocolError("heartbeat payload is a broken JSON string", topic) from None
         return Heartbeat(info.hadd, _state(stripped, topic))
-    obj = _json_object(text, topic)
+    obj = _json_object(payload, topic)
     if kind is TopicKind.VALUES:  # the most frequent kind first
         return _publication(obj, info, topic)
     if kind is TopicKind.HEARTBEAT_DISPATCH:
@@ -312,6 +324,8 @@ def _values(data: Mapping[str, Any], topic: str) -> tuple[tuple[ValueInfo, ...],
         if isinstance(first, dict) and "uuid" in first and not isinstance(first.get("uuid"), dict):
             data = {"0": data}
     out: list[ValueInfo] = []
+    add = out.append
+    from_wire = ValueInfo.from_wire
     shape: ReplyShape | None = None
     for per_node in data.values():
         if not isinstance(per_node, dict):
@@ -320,10 +334,11 @@ def _values(data: Mapping[str, Any], topic: str) -> tuple[tuple[ValueInfo, ...],
             if not isinstance(item, dict):
                 raise ProtocolError(f"value data must be nested JSON objects, got {type(item).__name__}")
             if "uuid" in item and not isinstance(item.get("uuid"), dict):
-                out.append(ValueInfo.from_wire(item))
+                add(from_wire(item))
                 shape = shape or ReplyShape.FLAT
             else:
-                out.extend(ValueInfo.from_wire(v) for v in item.values())
+                for v in item.values():
+                    add(from_wire(v))
                 shape = shape or ReplyShape.INDEXED
     return tuple(out), shape
 

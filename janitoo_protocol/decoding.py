@@ -80,25 +80,22 @@ def _text(payload: bytes | bytearray | str, topic: str) -> str:
         raise ProtocolError(f"payload is not UTF-8 ({exc.reason} at byte {exc.start})", topic) from None
 
 
-def _may_hold_extended_json(payload: bytes | bytearray | str) -> bool:
-    if isinstance(payload, str):
-        return "$" in payload and '"$' in payload
-    return b"$" in payload and b'"$' in payload
-
-
 def _json_object(payload: bytes | bytearray | str, topic: str) -> dict[str, Any]:
     try:
         # The extended-JSON hook costs a Python call per object: only pay it when a "$" key may be there.
         # (A one-byte search runs at memchr's speed, a two-byte one a hundred times slower: '$' first.)
-        if _may_hold_extended_json(payload):
-            obj = json.loads(_text(payload, topic), object_hook=_object_hook)
+        if type(payload) is bytes:
+            hook = b"$" in payload and b'"$' in payload
+        elif isinstance(payload, str):
+            hook = "$" in payload and '"$' in payload
         else:
-            obj = loads(payload)
+            hook = b"$" in payload and b'"$' in payload
+        obj = json.loads(_text(payload, topic), object_hook=_object_hook) if hook else loads(payload)
     except UnicodeDecodeError as exc:
         raise ProtocolError(f"payload is not UTF-8 ({exc.reason} at byte {exc.start})", topic) from None
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"payload is not JSON ({exc})", topic) from None
-    if not isinstance(obj, dict):
+    if type(obj) is not dict:
         raise ProtocolError(f"payload must be a JSON object, got {type(obj).__name__}", topic)
     return obj
 

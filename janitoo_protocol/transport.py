@@ -433,11 +433,13 @@ class JanitooClient:
             return
         env = Envelope(topic, payload if type(payload) is bytes else bytes(payload), msg.qos, msg.retain,
                        time.monotonic(), self.topics)  # fmt: skip
-        with self._lock:
-            # Matching every filter costs a Python call each; the same topics come again and again, so the
-            # matching subscriptions of a topic are remembered until the subscriptions change.
-            subs = self._routes.get(topic)
-            if subs is None:
+        # Matching every filter costs a Python call each; the same topics come again and again, so the
+        # matching subscriptions of a topic are remembered until the subscriptions change. A remembered
+        # route is read without the lock (one dict look-up is atomic); subscribe() and _remove() clear
+        # them under it before the broker can route anything new.
+        subs = self._routes.get(topic)
+        if subs is None:
+            with self._lock:
                 subs = tuple(s for s in self._subs if mqtt.topic_matches_sub(s.filter, topic))
                 if len(self._routes) >= 65536:
                     self._routes.clear()

@@ -121,7 +121,7 @@ class ValueInfo:
                     return cls(
                         uuid, hadd, node_uuid, genre, vtype, cmd_class, index, data, default, label, help_text,
                         units, vmin, vmax, list_items, ro, wo, polled, poll, voice_uuid, reply_hadd, entry_name,
-                        {}, _key_order(tuple(raw)),
+                        {}, _KEY_ORDERS.get(order := tuple(raw)) or _key_order(order),
                     )  # fmt: skip
         if type(raw) is not dict and not isinstance(raw, Mapping):
             raise ProtocolError(f"a value must be a JSON object, got {type(raw).__name__}")

@@ -37,9 +37,12 @@ def _keyable(t: type) -> bool:
     return t in _KEYABLE or (issubclass(t, int | str) and issubclass(t, enum.Enum))
 
 
-# A busy node's values (every instance of every value of every node it runs) fit many times over; a kept
-# text is a few hundred bytes. A full cache starts again from empty.
-MAX_KEPT = 4096
+_TEXT = frozenset({str})
+# A node's value instances fit many times over (a controller of 100 nodes with 2 values each needs 200);
+# a kept text and its key take about 1 kB. A full cache starts again from empty; when its texts were
+# seldom used again (a big simulation publishing more distinct values than this), the next MAX_KEPT
+# values are written plainly, which costs no more than json.dumps.
+MAX_KEPT = 1024
 
 Kept = tuple[str, str | None]  # (text up to the data, text after it), or (whole text, None): no data
 
@@ -51,9 +54,14 @@ _isfinite = math.isfinite
 def value_writer(dumps: Callable[[Any], str]) -> Callable[[ValueInfo], str]:
     """A function writing `dumps(value.to_wire())` for a value, from the kept text when there is one."""
     kept_texts: dict[tuple[Any, ...], Kept] = {}
+    hits = 0  # kept texts used again since the cache was last emptied
+    plain = 0  # writes left that keep nothing, after a cache whose texts were seldom used again
 
     def write(value: ValueInfo) -> str:
-        if value.extra:
+        nonlocal hits, plain
+        if value.extra or plain:
+            if plain:
+                plain -= 1
             return dumps(value.to_wire())
         fields = _static(value)
         types = tuple(map(type, fields))
@@ -75,12 +83,22 @@ def value_writer(dumps: Callable[[Any], str]) -> Callable[[ValueInfo], str]:
                 )
                 kept = kept_texts.get(key)
             if kept is None:
+                if len(kept_texts) >= MAX_KEPT:
+                    # Full. If its texts were seldom used again, more distinct values go round than it
+                    # holds, and keeping costs more than it saves: the next ones are written plainly.
+                    if hits < len(kept_texts):
+                        plain = MAX_KEPT
+                    hits = 0
+                    kept_texts.clear()
+                    if plain:
+                        plain -= 1
+                        return dumps(value.to_wire())
                 kept = _split(value.to_wire(), dumps)
                 # Keys that are not text could be equal without being the same key on the wire: not kept.
-                if value.wire_keys is None or all(type(k) is str for k in value.wire_keys):
-                    if len(kept_texts) >= MAX_KEPT:
-                        kept_texts.clear()
+                if value.wire_keys is None or _TEXT.issuperset(map(type, value.wire_keys)):
                     kept_texts[key] = kept
+                hits -= 1  # not a use again (counted just below)
+        hits += 1
         head, tail = kept
         if tail is None:
             return head
@@ -103,13 +121,13 @@ def value_writer(dumps: Callable[[Any], str]) -> Callable[[ValueInfo], str]:
 
 
 def _split(wire: dict[str, Any], dumps: Callable[[Any], str]) -> Kept:
-    """The dict's JSON text cut around the value of "data"."""
+    """The dict's JSON text cut around the value of "data".
+
+    Only dicts of the keyable scalars come here, so `"data": ` occurs once in the text, as the key: a
+    quote in a string is always escaped, so no string holds `data"`.
+    """
     if "data" not in wire:
         return dumps(wire), None
-    keys = list(wire)
-    at = keys.index("data")
-    before = dumps({k: wire[k] for k in keys[:at]})
-    after = dumps({k: wire[k] for k in keys[at + 1 :]})
-    head = before[:-1] + ', "data": ' if at else '{"data": '
-    tail = ", " + after[1:] if at + 1 < len(keys) else "}"
-    return head, tail
+    text = dumps({**wire, "data": None})
+    at = text.index('"data": null') + len('"data": ')
+    return text[:at], text[at + len("null") :]

@@ -250,21 +250,46 @@ def test_the_unchanging_part_of_a_value_is_written_once() -> None:
     assert calls  # another label: written again
 
 
-def test_the_kept_texts_are_bounded() -> None:
+def counting_writer() -> tuple[Callable[[ValueInfo], str], list[Any]]:
     calls: list[Any] = []
 
     def dumps(obj: Any) -> str:
         calls.append(obj)
         return json.dumps(obj, default=encoding_module._json_default)
 
-    write = value_writer(dumps)
-    first = ValueInfo("v0", Hadd(1, 1))
-    write(first)
-    for i in range(1, MAX_KEPT + 1):
-        write(ValueInfo(f"v{i}", Hadd(1, 1)))
+    return value_writer(dumps), calls
+
+
+def test_the_kept_texts_are_bounded_and_a_working_set_that_fits_stays_kept() -> None:
+    write, calls = counting_writer()
+    values = [ValueInfo(f"v{i}", Hadd(1, 1), data=i) for i in range(MAX_KEPT // 2)]
+    for _ in range(3):
+        for v in values:
+            write(v)
     calls.clear()
-    write(first)
-    assert calls  # forgotten when the cache filled up, and written again: memory stays bounded
+    for v in values:  # every one of them kept
+        assert write(v) == json.dumps(v.to_wire())
+    assert calls == []
+    for i in range(MAX_KEPT):  # fills the cache up: it starts again from empty
+        write(ValueInfo(f"other{i}", Hadd(1, 1)))
+    calls.clear()
+    write(values[0])
+    assert len(calls) == 1  # forgotten, and written again (and kept)
+    calls.clear()
+    write(values[0])
+    assert calls == []
+
+
+def test_more_distinct_values_than_fit_are_written_plainly() -> None:
+    # A big simulation: more values go round than the cache holds, so a kept text is never used again.
+    write, calls = counting_writer()
+    values = [ValueInfo(f"v{i}", Hadd(1, 1), data=i) for i in range(MAX_KEPT * 3)]
+    for v in values:
+        assert write(v) == json.dumps(v.to_wire())
+    calls.clear()
+    for v in values[:100]:  # after the cache filled up unused: one plain json.dumps each, nothing kept
+        assert write(v) == json.dumps(v.to_wire())
+    assert calls == [v.to_wire() for v in values[:100]]
 
 
 # ------------------------------------------------------------------------------------------ decoding

@@ -68,9 +68,11 @@ _encode_str = _json_encoder.encode_basestring_ascii
 
 def encoder(default: Default) -> Callable[[Any], str]:
     """A function writing `obj` as `json.dumps(obj, default=default)` does, character for character."""
-    if _c_make_encoder is None:  # pragma: no cover - an interpreter without the _json accelerator
-        return json.JSONEncoder(default=default).encode
     make = _c_make_encoder
+    try:
+        make({}, default, _encode_str, None, ": ", ", ", False, False, True)
+    except TypeError:  # pragma: no cover - no accelerator (make is None), or one that takes other arguments
+        return json.JSONEncoder(default=default).encode
 
     def dumps(obj: Any) -> str:
         # A fresh markers dict per call, as json.dumps has: circular structures raise ValueError, and an

@@ -128,6 +128,7 @@ def _split(wire: dict[str, Any], dumps: Callable[[Any], str]) -> Kept:
     """
     if "data" not in wire:
         return dumps(wire), None
-    text = dumps({**wire, "data": None})
+    wire["data"] = None  # a dict of its own (to_wire builds a new one): changed in place
+    text = dumps(wire)
     at = text.index('"data": null') + len('"data": ')
     return text[:at], text[at + len("null") :]

@@ -489,6 +489,19 @@ def test_from_wire_hot_path_builds_what_the_careful_path_builds(data: st.DataObj
     assert hot == careful
 
 
+@PROPERTY
+@given(
+    nasty_value_infos,
+    st.lists(st.sampled_from([*VALUE_KEYS, "entry_name", "delays", "jnt_cid"]), min_size=0, max_size=25),
+)
+def test_to_wire_in_a_decoded_key_order_is_the_full_dict_in_that_order(
+    value: ValueInfo, keys: list[str]
+) -> None:
+    value = replace(value, extra={}, wire_keys=tuple(keys))
+    full = replace(value, wire_keys=None).to_wire()
+    assert list(value.to_wire().items()) == [(k, full.get(k)) for k in dict.fromkeys(keys)]
+
+
 # ------------------------------------------------------------------------------------------ the fallback
 
 

@@ -457,6 +457,22 @@ def test_decode_gives_the_same_message_or_the_same_error_with_both_backends(
     assert run() == fast
 
 
+def test_the_decoders_shortcut_builds_the_same_value_publication() -> None:
+    from dataclasses import fields
+
+    from janitoo_protocol.decoding import _single_publication
+
+    # The shortcut sets these five slots and runs no __init__: a new field or check must show up here.
+    assert [f.name for f in fields(ValuePublication)] == ["genre", "hadd", "uuid", "values", "indexed"]
+    assert not hasattr(ValuePublication, "__post_init__")
+    value = ValueInfo("t", Hadd(1, 2), data=1)
+    made = _single_publication(Genre.USER, Hadd(1, 2), "t", value)
+    expected = ValuePublication(Genre.USER, Hadd(1, 2), "t", (value,))
+    assert made == expected and repr(made) == repr(expected)
+    with pytest.raises(AttributeError):
+        made.uuid = "other"  # type: ignore[misc]  # still frozen
+
+
 # ------------------------------------------------------------------------------------------ from_wire
 
 

@@ -99,50 +99,68 @@ def _values_json(reply: DiscoveryReply) -> str | None:
     seen again after another one, json.dumps' way with keys that are not text): the caller then builds
     the dicts."""
     indexed = reply.shape == ReplyShape.INDEXED if reply.shape else reply.genre in _INDEXED_GENRES
+    # Between two levels: what closes the innermost dict, and what opens a uuid's entry.
+    close, open_ = ("}, ", ": {") if indexed else (", ", ": ")
     pieces: list[str] = []
-    names: dict[int, str] = {}  # str(hadd) once per node (by id: reply.values holds them all meanwhile)
+    add = pieces.append
     nodes_done: set[str] = set()
     uuids_done: set[str] = set()
     indexes_done: set[str] = set()
     node = uuid = None
+    hadd: Any = _NO_HADD
     for v in reply.values:
-        h = v.hadd
-        name = names.get(id(h))
-        if name is None:
-            name = names[id(h)] = _h(h) or ""
         vuuid = v.uuid
         if type(vuuid) is not str:
             return None
-        index = str(v.index) if indexed else ""
-        if name != node:
-            if name in nodes_done:
-                return None
-            nodes_done.add(name)
-            if node is not None:
-                pieces.append("}}, " if indexed else "}, ")
-            pieces.append(encode_str(name) + ": {" + encode_str(vuuid) + (": {" if indexed else ": "))
-            node, uuid = name, vuuid
-            uuids_done = {vuuid}
-            indexes_done = {index}
-        elif vuuid != uuid:
+        if indexed:
+            i = v.index
+            if type(i) is int and 0 <= i < _SMALL:
+                index, index_key = _INDEX_TEXTS[i], _INDEX_KEYS[i]
+            else:
+                index = str(i)
+                index_key = encode_str(index) + ": "
+        else:
+            index = index_key = ""
+        # The values of a node come one after the other, with the same Hadd object: named once.
+        if v.hadd is not hadd:
+            hadd = v.hadd
+            name = _h(hadd) or ""
+            if name != node:
+                if name in nodes_done:
+                    return None
+                nodes_done.add(name)
+                if node is not None:
+                    add("}}, " if indexed else "}, ")
+                add(encode_str(name) + ": {" + encode_str(vuuid) + open_)
+                node, uuid = name, vuuid
+                uuids_done = {vuuid}
+                indexes_done = {index}
+                add(index_key + _value(v))
+                continue
+        if vuuid != uuid:
             if vuuid in uuids_done:
                 return None
             uuids_done.add(vuuid)
-            pieces.append(("}, " if indexed else ", ") + encode_str(vuuid) + (": {" if indexed else ": "))
+            add(close + encode_str(vuuid) + open_)
             uuid = vuuid
             indexes_done = {index}
         elif indexed and index not in indexes_done:
             indexes_done.add(index)
-            pieces.append(", ")
+            add(", ")
         else:
             return None
-        if indexed:
-            pieces.append(encode_str(index) + ": ")
-        pieces.append(_value(v))
+        add(index_key + _value(v))
     if node is None:
         return "{}"
-    pieces.append("}}}" if indexed else "}}")
+    add("}}}" if indexed else "}}")
     return "{" + "".join(pieces)
+
+
+_NO_HADD = object()  # no value's hadd is this
+# Index keys of the indexed shape, as text and as JSON, for the usual small indexes.
+_SMALL = 256
+_INDEX_TEXTS = tuple(str(i) for i in range(_SMALL))
+_INDEX_KEYS = tuple(f'"{i}": ' for i in range(_SMALL))
 
 
 def _discovery_reply(m: DiscoveryReply, topics: Topics) -> tuple[str, bytes]:

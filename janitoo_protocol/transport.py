@@ -90,17 +90,26 @@ class Envelope:
             try:
                 self._message = decode(self.topic, self.payload, self._topics)
             except ProtocolError as exc:
-                self._error = exc
-                if f"{self._topics.prefix}/retained/" in self.topic[: len(self._topics.prefix) + 10]:
-                    return  # the retained-state extension (retained.py) is no message of the original's
-                # Bad input never crashes a receiver, and never vanishes silently either.
-                log.warning("undecodable message on %s: %s", self.topic, exc.reason)
+                self._failed(exc)
+
+    def _failed(self, exc: ProtocolError) -> None:
+        self._error = exc
+        if f"{self._topics.prefix}/retained/" in self.topic[: len(self._topics.prefix) + 10]:
+            return  # the retained-state extension (retained.py) is no message of the original's
+        # Bad input never crashes a receiver, and never vanishes silently either.
+        log.warning("undecodable message on %s: %s", self.topic, exc.reason)
 
     @property
     def message(self) -> Message | None:
         """The decoded message; None when it could not be decoded (see `error`)."""
-        self._decode()
-        return self._message
+        message = self._message
+        if message is None and self._error is None:
+            # Decoded here rather than by _decode(): every handler of the receive path asks this once.
+            try:
+                message = self._message = decode(self.topic, self.payload, self._topics)
+            except ProtocolError as exc:
+                self._failed(exc)
+        return message
 
     @property
     def error(self) -> ProtocolError | None:

@@ -1,6 +1,6 @@
 """The JSON backend of the codec: msgspec's decoder where it is installed, the standard library otherwise.
 
-Chosen once, at import. msgspec is declared only for the machines PyPI has wheels for (x86_64, aarch64,
+Chosen once, at import (msgspec itself is imported by the first decoding). msgspec is declared only for the machines PyPI has wheels for (x86_64, aarch64,
 arm64, AMD64); a 32-bit Raspberry Pi, or `JANITOO_JSON=json` in the environment, gets the standard
 library's `json` with the same results, only slower.
 
@@ -20,6 +20,7 @@ bytes: msgspec and orjson write compact UTF-8, floats their own way, and NaN as 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Callable
@@ -28,19 +29,29 @@ from typing import Any
 
 Default = Callable[[Any], Any]
 
-_DecodeErrors: tuple[type[BaseException], ...]
-_decode: Callable[[bytes], Any] | None
-try:
-    if os.environ.get("JANITOO_JSON", "").strip().lower() == "json":
-        raise ImportError("JANITOO_JSON=json: the standard library's json is asked for")
-    import msgspec
-except ImportError:
-    _decode = None
-    _DecodeErrors = ()
-else:
-    _decode = msgspec.json.Decoder().decode
+
+
+def _msgspec_decoder(payload: bytes) -> Any:
+    """The first decoding: imports msgspec (about 15 ms, not paid by a `jnt` command that decodes
+    nothing), puts its decoder in place, and decodes with it (or with json, if it cannot be loaded)."""
+    global _decode, _DecodeErrors, BACKEND
+    try:
+        import msgspec
+    except ImportError:
+        _decode, BACKEND = None, "json"
+        return json_loads(payload)
     # Anything msgspec refuses is handed to json: it has the last word on what is valid.
     _DecodeErrors = (msgspec.DecodeError, RecursionError, UnicodeError, ValueError, TypeError)
+    _decode = msgspec.json.Decoder().decode
+    return _decode(payload)
+
+
+_asked_for_json = os.environ.get("JANITOO_JSON", "").strip().lower() == "json"
+# The backend is chosen here, once; msgspec itself is imported by the first decoding.
+_decode: Callable[[bytes], Any] | None = (
+    None if _asked_for_json or importlib.util.find_spec("msgspec") is None else _msgspec_decoder
+)
+_DecodeErrors: tuple[type[BaseException], ...] = ()
 
 BACKEND = "json" if _decode is None else "msgspec"
 """The decoder in use: `msgspec` or `json`."""

@@ -59,7 +59,8 @@ def value_writer(dumps: Callable[[Any], str]) -> Callable[[ValueInfo], str]:
 
     def write(value: ValueInfo) -> str:
         nonlocal hits, plain
-        if value.extra or plain:
+        # Extension keys, and a list value's items (a list: no key), are written whole each time.
+        if value.extra or plain or type(value.list_items) is list:
             if plain:
                 plain -= 1
             return dumps(value.to_wire())

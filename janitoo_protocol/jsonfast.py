@@ -30,7 +30,6 @@ from typing import Any
 Default = Callable[[Any], Any]
 
 
-
 def _msgspec_decoder(payload: bytes) -> Any:
     """The first decoding: imports msgspec (about 15 ms, not paid by a `jnt` command that decodes
     nothing), puts its decoder in place, and decodes with it (or with json, if it cannot be loaded)."""

@@ -103,13 +103,14 @@ class Topics:
         return self._t(f"/nodes/{controller:04d}/#")
 
     def values(self, genre: Genre | int, hadd: Hadd, uuid: str) -> str:
-        # A node publishes the same values again and again: their topics are built once.
+        # A node publishes the same values again and again: their topics are built once (a node has tens
+        # of them; a simulation of thousands of nodes starts again from empty now and then).
         key = (genre, hadd, uuid)
         topic = self._values.get(key) if type(uuid) is str and type(hadd) is Hadd else None
         if topic is None:
             topic = self._t(f"/values/{Genre(genre).topic_word}/{hadd}/{uuid}")
             if type(uuid) is str and type(hadd) is Hadd:
-                if len(self._values) >= 65536:
+                if len(self._values) >= 4096:
                     self._values.clear()
                 self._values[key] = topic
         return topic

@@ -43,6 +43,7 @@ _TEXT = frozenset({str})
 # seldom used again (a big simulation publishing more distinct values than this), the next MAX_KEPT
 # values are written plainly, which costs no more than json.dumps.
 MAX_KEPT = 1024
+MAX_KEPT_TEXT = 4096  # characters
 
 Kept = tuple[str, str | None]  # (text up to the data, text after it), or (whole text, None): no data
 
@@ -95,8 +96,11 @@ def value_writer(dumps: Callable[[Any], str]) -> Callable[[ValueInfo], str]:
                         plain -= 1
                         return dumps(value.to_wire())
                 kept = _split(value.to_wire(), dumps)
-                # Keys that are not text could be equal without being the same key on the wire: not kept.
-                if value.wire_keys is None or _TEXT.issuperset(map(type, value.wire_keys)):
+                # Keys that are not text could be equal without being the same key on the wire: not kept;
+                # nor a text far longer than a value's (about 500 bytes): the cache stays a few MB at most.
+                if (value.wire_keys is None or _TEXT.issuperset(map(type, value.wire_keys))) and (
+                    len(kept[0]) + len(kept[1] or "") <= MAX_KEPT_TEXT
+                ):
                     kept_texts[key] = kept
                 hits -= 1  # not a use again (counted just below)
         hits += 1

@@ -37,7 +37,7 @@ from janitoo_protocol.codes import NodeState, ValueType
 from janitoo_protocol.events import ReplyRoute, ReplyShape
 from janitoo_protocol.model import VALUE_KEYS
 from janitoo_protocol.topics import DEFAULT_TOPICS, Topics
-from janitoo_protocol.valuejson import MAX_KEPT, value_writer
+from janitoo_protocol.valuejson import MAX_KEPT, MAX_KEPT_TEXT, value_writer
 
 from .test_codec_properties import (
     discovery_replies,
@@ -278,6 +278,14 @@ def test_the_kept_texts_are_bounded_and_a_working_set_that_fits_stays_kept() -> 
     calls.clear()
     write(values[0])
     assert calls == []
+
+
+def test_a_long_text_is_not_kept() -> None:
+    write, calls = counting_writer()
+    value = ValueInfo("t", Hadd(1, 2), help="x" * MAX_KEPT_TEXT)
+    for _ in range(3):
+        assert write(value) == json.dumps(value.to_wire())
+    assert len(calls) == 3
 
 
 def test_more_distinct_values_than_fit_are_written_plainly() -> None:

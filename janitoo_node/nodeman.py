@@ -33,6 +33,8 @@ from .values import Value
 
 log = logging.getLogger("janitoo.nodeman")
 
+_GENRES: Mapping[int, Genre] = {int(g): g for g in Genre}
+
 # Longest correlation id echoed in a reply (ours are 12 hex digits; uuid4 strings are 36).
 MAX_CORRELATION = 64
 # Longest value uuid a request may name (the catalogue's are under 40 characters).
@@ -245,10 +247,9 @@ class NodeManager:
         node = value.node
         if node is None:
             return
-        infos = tuple(value.info(i, data=value.read(i) if fresh else None) for i in value.indexes)
-        try:
-            genre = Genre(value.genre)
-        except ValueError:
+        infos = tuple([value.info(i, data=value.read(i) if fresh else None) for i in value.indexes])
+        genre = _GENRES.get(value.genre)  # a look-up, not an enum call: this runs for every publication
+        if genre is None:
             log.error("%s %s: genre %s cannot be published", node.hadd, value.uuid, value.genre)
             return
         self.publish(ValuePublication(genre, node.hadd, value.uuid, infos, indexed=value.is_multi))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import ProtocolError
@@ -68,6 +69,11 @@ class Hadd:
 
 _PARSED: dict[str, Hadd] = {}
 _PARSED_MAX = 65536
+
+
+def known_hadds() -> Mapping[str, Hadd]:
+    """The texts `Hadd.parse` parsed lately and their addresses (read-only: a decoder's fast path)."""
+    return _PARSED
 
 
 def parse_hadd_or_none(text: object) -> Hadd | None:

@@ -32,6 +32,7 @@ from .events import (
     ValueReply,
     ValueRequest,
 )
+from .jsonfast import loads
 from .model import NodeInfo, ValueInfo
 from .topics import DEFAULT_TOPICS, TopicInfo, TopicKind, Topics
 
@@ -79,13 +80,22 @@ def _text(payload: bytes | bytearray | str, topic: str) -> str:
         raise ProtocolError(f"payload is not UTF-8 ({exc.reason} at byte {exc.start})", topic) from None
 
 
-def _json_object(text: str, topic: str) -> dict[str, Any]:
+def _json_object(payload: bytes | bytearray | str, topic: str) -> dict[str, Any]:
     try:
         # The extended-JSON hook costs a Python call per object: only pay it when a "$" key may be there.
-        obj = json.loads(text, object_hook=_object_hook) if '"$' in text else json.loads(text)
+        # (A one-byte search runs at memchr's speed, a two-byte one a hundred times slower: '$' first.)
+        if type(payload) is bytes:
+            hook = b"$" in payload and b'"$' in payload
+        elif isinstance(payload, str):
+            hook = "$" in payload and '"$' in payload
+        else:
+            hook = b"$" in payload and b'"$' in payload
+        obj = json.loads(_text(payload, topic), object_hook=_object_hook) if hook else loads(payload)
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"payload is not UTF-8 ({exc.reason} at byte {exc.start})", topic) from None
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"payload is not JSON ({exc})", topic) from None
-    if not isinstance(obj, dict):
+    if type(obj) is not dict:
         raise ProtocolError(f"payload must be a JSON object, got {type(obj).__name__}", topic)
     return obj
 
@@ -157,11 +167,10 @@ def decode(topic: str, payload: bytes | bytearray | str, topics: Topics = DEFAUL
 
 
 def _decode(info: TopicInfo, topic: str, payload: bytes | bytearray | str) -> Message:
-    text = _text(payload, topic)
     kind = info.kind
     if kind is TopicKind.HEARTBEAT:
         assert info.hadd is not None
-        stripped = text.strip()
+        stripped = _text(payload, topic).strip()
         if stripped.startswith("{"):
             return _dispatch(_json_object(stripped, topic), topic)
         if stripped.startswith('"'):
@@ -170,7 +179,7 @@ def _decode(info: TopicInfo, topic: str, payload: bytes | bytearray | str) -> Me
             except ValueError:
                 raise ProtocolError("heartbeat payload is a broken JSON string", topic) from None
         return Heartbeat(info.hadd, _state(stripped, topic))
-    obj = _json_object(text, topic)
+    obj = _json_object(payload, topic)
     if kind is TopicKind.VALUES:  # the most frequent kind first
         return _publication(obj, info, topic)
     if kind is TopicKind.HEARTBEAT_DISPATCH:
@@ -312,6 +321,8 @@ def _values(data: Mapping[str, Any], topic: str) -> tuple[tuple[ValueInfo, ...],
         if isinstance(first, dict) and "uuid" in first and not isinstance(first.get("uuid"), dict):
             data = {"0": data}
     out: list[ValueInfo] = []
+    add = out.append
+    from_wire = ValueInfo.from_wire
     shape: ReplyShape | None = None
     for per_node in data.values():
         if not isinstance(per_node, dict):
@@ -320,19 +331,39 @@ def _values(data: Mapping[str, Any], topic: str) -> tuple[tuple[ValueInfo, ...],
             if not isinstance(item, dict):
                 raise ProtocolError(f"value data must be nested JSON objects, got {type(item).__name__}")
             if "uuid" in item and not isinstance(item.get("uuid"), dict):
-                out.append(ValueInfo.from_wire(item))
+                add(from_wire(item))
                 shape = shape or ReplyShape.FLAT
             else:
-                out.extend(ValueInfo.from_wire(v) for v in item.values())
+                for v in item.values():
+                    add(from_wire(v))
                 shape = shape or ReplyShape.INDEXED
     return tuple(out), shape
+
+
+# ValuePublication is a frozen dataclass: its __init__ sets each field through object.__setattr__. The
+# receivers' hot path sets the same slots to the same values directly, at half the cost.
+_new_object = object.__new__
+_set_genre, _set_hadd, _set_uuid, _set_values, _set_indexed = (
+    getattr(ValuePublication, f).__set__ for f in ("genre", "hadd", "uuid", "values", "indexed")
+)
+
+
+def _single_publication(genre: Any, hadd: Hadd, uuid: str, value: ValueInfo) -> ValuePublication:
+    """ValuePublication(genre, hadd, uuid, (value,)), built faster."""
+    m = _new_object(ValuePublication)
+    _set_genre(m, genre)
+    _set_hadd(m, hadd)
+    _set_uuid(m, uuid)
+    _set_values(m, (value,))
+    _set_indexed(m, False)
+    return m
 
 
 def _publication(obj: Mapping[str, Any], info: TopicInfo, topic: str) -> ValuePublication:
     assert info.hadd is not None and info.genre is not None and info.uuid is not None
     # Receivers tell a single value from an indexed set by a "genre" (or "uuid") key at the top level.
     if "genre" in obj or "uuid" in obj:
-        return ValuePublication(info.genre, info.hadd, info.uuid, (ValueInfo.from_wire(obj),))
+        return _single_publication(info.genre, info.hadd, info.uuid, ValueInfo.from_wire(obj))
     if not obj:
         raise ProtocolError("an indexed value publication needs at least one index", topic)
     values = tuple(ValueInfo.from_wire(v) for v in obj.values())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,16 +23,14 @@ from .events import (
     ValueReply,
     ValueRequest,
 )
+from .jsonfast import encode_str, encoder
 from .topics import DEFAULT_TOPICS, Topics
+from .valuejson import value_writer
 
 # Genres whose discovery data carries an index level (hadd -> uuid -> index); the others have two.
 _INDEXED_GENRES = {Genre.USER, Genre.CONFIG, Genre.BASIC}
 _DISCOVERY = int(CommandClass.DISCOVERY)
 _SYSTEM = int(Genre.SYSTEM)
-
-
-def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, default=_json_default).encode("utf-8")
 
 
 def _json_default(obj: Any) -> Any:
@@ -44,6 +41,31 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, set | frozenset | tuple):
         return list(obj)
     raise UsageError(f"cannot encode {type(obj).__name__} as JSON")
+
+
+# json.dumps(obj, default=_json_default): the wire's separators, ASCII escapes and key order.
+_json = encoder(_json_default)
+
+
+def _dumps(obj: Any) -> bytes:
+    return _json(obj).encode("utf-8")
+
+
+# A value's wire dict as JSON text (its unchanging part written once, see valuejson).
+_value = value_writer(_json)
+
+
+def _nested_json(tree: dict[str, Any]) -> str:
+    """JSON text of nested dicts with text keys whose leaves are JSON texts already."""
+    if not tree:
+        return "{}"
+    return (
+        "{"
+        + ", ".join(
+            [encode_str(k) + ": " + (v if type(v) is str else _nested_json(v)) for k, v in tree.items()]
+        )
+        + "}"
+    )
 
 
 def _h(h: Hadd | None) -> str | None:
@@ -71,9 +93,98 @@ def discovery_data(reply: DiscoveryReply) -> dict[str, Any]:
     return data
 
 
+def _values_json(reply: DiscoveryReply) -> str | None:
+    """`discovery_data(reply)` as JSON text for a values reply, written in one pass with each value from
+    valuejson. None when the dicts would not come out in the values' order (a node, a uuid or an index
+    seen again after another one, json.dumps' way with keys that are not text): the caller then builds
+    the dicts."""
+    indexed = reply.shape == ReplyShape.INDEXED if reply.shape else reply.genre in _INDEXED_GENRES
+    # Between two levels: what closes the innermost dict, and what opens a uuid's entry.
+    close, open_ = ("}, ", ": {") if indexed else (", ", ": ")
+    pieces: list[str] = []
+    add = pieces.append
+    nodes_done: set[str] = set()
+    uuids_done: set[str] = set()
+    indexes_done: set[str] = set()
+    node = uuid = None
+    hadd: Any = _NO_HADD
+    for v in reply.values:
+        vuuid = v.uuid
+        if type(vuuid) is not str:
+            return None
+        if indexed:
+            i = v.index
+            if type(i) is int and 0 <= i < _SMALL:
+                index, index_key = _INDEX_TEXTS[i], _INDEX_KEYS[i]
+            else:
+                index = str(i)
+                index_key = encode_str(index) + ": "
+        else:
+            index = index_key = ""
+        # The values of a node come one after the other, with the same Hadd object: named once.
+        if v.hadd is not hadd:
+            hadd = v.hadd
+            name = _h(hadd) or ""
+            if name != node:
+                if name in nodes_done:
+                    return None
+                nodes_done.add(name)
+                if node is not None:
+                    add("}}, " if indexed else "}, ")
+                add(encode_str(name) + ": {" + encode_str(vuuid) + open_)
+                node, uuid = name, vuuid
+                uuids_done = {vuuid}
+                indexes_done = {index}
+                add(index_key + _value(v))
+                continue
+        if vuuid != uuid:
+            if vuuid in uuids_done:
+                return None
+            uuids_done.add(vuuid)
+            add(close + encode_str(vuuid) + open_)
+            uuid = vuuid
+            indexes_done = {index}
+        elif indexed and index not in indexes_done:
+            indexes_done.add(index)
+            add(", ")
+        else:
+            return None
+        add(index_key + _value(v))
+    if node is None:
+        return "{}"
+    add("}}}" if indexed else "}}")
+    return "{" + "".join(pieces)
+
+
+_NO_HADD = object()  # no value's hadd is this
+# Index keys of the indexed shape, as text and as JSON, for the usual small indexes.
+_SMALL = 256
+_INDEX_TEXTS = tuple(str(i) for i in range(_SMALL))
+_INDEX_KEYS = tuple(f'"{i}": ' for i in range(_SMALL))
+
+
+def _discovery_reply(m: DiscoveryReply, topics: Topics) -> tuple[str, bytes]:
+    rep_body = _discovery_envelope(m.kind, m.reply_hadd, m.extra)
+    topic = _reply_topic(m, topics)
+    if m.kind != RequestKind.NODES and "data" not in rep_body:
+        data = _values_json(m)
+        if data is not None:
+            # "data" comes last (json.dumps writes keys in order): the envelope's text ends `"data": null}`.
+            rep_body["data"] = None
+            text = _json(rep_body)
+            return topic, (text[: -len("null}")] + data + "}").encode("utf-8")
+    rep_body["data"] = discovery_data(m)
+    return topic, _dumps(rep_body)
+
+
 def encode(message: Message, topics: Topics = DEFAULT_TOPICS) -> tuple[str, bytes]:
     """Encode a message to `(topic, payload bytes)` in the original's exact shapes."""
     m = message
+    if isinstance(m, ValuePublication):  # the most frequent kind first
+        topic = topics.values(m.genre, m.hadd, m.uuid)
+        if m.indexed:
+            return topic, _nested_json({str(v.index): _value(v) for v in m.values}).encode("utf-8")
+        return topic, _value(m.values[0]).encode("utf-8")
     if isinstance(m, Heartbeat):
         return topics.heartbeat(m.hadd), m.state.encode("ascii")
     if isinstance(m, HeartbeatDispatch):
@@ -113,16 +224,9 @@ def encode(message: Message, topics: Topics = DEFAULT_TOPICS) -> tuple[str, byte
         topic = topics.broadcast_request() if m.target is None else topics.node_request(m.target)
         return topic, _dumps(req)
     if isinstance(m, DiscoveryReply):
-        rep_body = _discovery_envelope(m.kind, m.reply_hadd, m.extra)
-        rep_body["data"] = discovery_data(m)
-        return _reply_topic(m, topics), _dumps(rep_body)
+        return _discovery_reply(m, topics)
     if isinstance(m, ValueReply):
-        return topics.node_reply(m.reply_hadd), _dumps(m.value.to_wire())
-    if isinstance(m, ValuePublication):
-        topic = topics.values(m.genre, m.hadd, m.uuid)
-        if m.indexed:
-            return topic, _dumps({str(v.index): v.to_wire() for v in m.values})
-        return topic, _dumps(m.values[0].to_wire())
+        return topics.node_reply(m.reply_hadd), _value(m.value).encode("utf-8")
     if isinstance(m, LeaseMessage):
         if m.action == "reply":
             return topics.rpc_reply(m.rep_uuid or ""), _dumps(dict(m.payload))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from operator import attrgetter, itemgetter
 from typing import Any
 
-from .addressing import Hadd, parse_hadd_or_none
+from .addressing import Hadd, known_hadds, parse_hadd_or_none
 from .codes import string_to_bool
 from .errors import ProtocolError
 
@@ -84,6 +85,44 @@ class ValueInfo:
     @classmethod
     def from_wire(cls, raw: Mapping[str, Any]) -> ValueInfo:
         """Build from a wire dict; raises ProtocolError when it is not a value dict."""
+        if type(raw) is dict:
+            n = len(raw)
+            # The receivers' hot path: a dict with exactly the original's keys, each of the JSON type the
+            # original sends, is taken as it is (the checks further down would change nothing).
+            try:
+                if n == _ALL_KEYS_LEN:
+                    fields = _get_all(raw)
+                elif n == _VALUE_KEYS_LEN:
+                    fields = _get_value_keys(raw) + (None,)
+                else:
+                    fields = None
+            except KeyError:
+                fields = None
+            if fields is not None:
+                (uuid, node_uuid, voice_uuid, hadd, cmd_class, ro, wo, default, label, help_text, units,
+                 list_items, vmax, vmin, genre, vtype, index, polled, poll, reply_hadd, data,
+                 entry_name) = fields  # fmt: skip
+                if (
+                    type(uuid) is str and uuid
+                    and type(cmd_class) is int and type(genre) is int and type(vtype) is int
+                    and type(index) is int and (type(poll) is int or type(poll) is float)
+                    and type(ro) is bool and type(wo) is bool and type(polled) is bool
+                    and (node_uuid is None or type(node_uuid) is str) and (label is None or type(label) is str)
+                    and (help_text is None or type(help_text) is str) and (units is None or type(units) is str)
+                    and (voice_uuid is None or type(voice_uuid) is str)
+                    and (entry_name is None or type(entry_name) is str)
+                ):  # fmt: skip
+                    if hadd is not None:
+                        hadd = (type(hadd) is str and _known_hadds.get(hadd)) or parse_hadd_or_none(hadd)
+                    if reply_hadd is not None:
+                        reply_hadd = (
+                            type(reply_hadd) is str and _known_hadds.get(reply_hadd)
+                        ) or parse_hadd_or_none(reply_hadd)
+                    return cls(
+                        uuid, hadd, node_uuid, genre, vtype, cmd_class, index, data, default, label, help_text,
+                        units, vmin, vmax, list_items, ro, wo, polled, poll, voice_uuid, reply_hadd, entry_name,
+                        {}, _KEY_ORDERS.get(order := tuple(raw)) or _key_order(order),
+                    )  # fmt: skip
         if type(raw) is not dict and not isinstance(raw, Mapping):
             raise ProtocolError(f"a value must be a JSON object, got {type(raw).__name__}")
         uuid = raw.get("uuid")
@@ -166,6 +205,19 @@ class ValueInfo:
 
     def to_wire(self) -> dict[str, Any]:
         """The wire dict: the keys it was decoded with, or the original's full key set."""
+        keys = self.wire_keys
+        if keys is not None and not self.extra:
+            # The common case of a decoded value, every key one of ours: its fields read in one call.
+            read = _READERS.get(keys)
+            if read is None:
+                read = _reader(keys)
+            if read is not None:
+                out = dict(zip(keys, read(self), strict=True))
+                if self.hadd is not None and "hadd" in out:
+                    out["hadd"] = str(self.hadd)
+                if self.reply_hadd is not None and "reply_hadd" in out:
+                    out["reply_hadd"] = str(self.reply_hadd)
+                return out
         full = {
             "entry_name": self.entry_name,
             "uuid": self.uuid,
@@ -206,6 +258,39 @@ class ValueInfo:
 
 
 _VALUE_KEYSET = frozenset(VALUE_KEYS) | {"entry_name"}
+# The original's keys, with and without entry_name, fetched at once by from_wire's hot path.
+_get_value_keys = itemgetter(*VALUE_KEYS)
+_get_all = itemgetter(*VALUE_KEYS, "entry_name")
+_VALUE_KEYS_LEN = len(VALUE_KEYS)
+# to_wire's readers of a value's fields in a key order (None: a key that is no field, or a single key).
+_READERS: dict[tuple[str, ...], Callable[[Any], tuple[Any, ...]] | None] = {}
+
+
+def _reader(keys: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]] | None:
+    read = attrgetter(*keys) if len(keys) > 1 and _VALUE_KEYSET.issuperset(keys) else None
+    if len(_READERS) >= _MAX_KEY_ORDERS:
+        _READERS.clear()
+    _READERS[keys] = read
+    return read
+
+
+# The key orders seen, each kept once: the values of a reply (or of a sender) share one.
+_KEY_ORDERS: dict[tuple[str, ...], tuple[str, ...]] = {}
+_MAX_KEY_ORDERS = 1024
+
+
+def _key_order(keys: tuple[str, ...]) -> tuple[str, ...]:
+    kept = _KEY_ORDERS.get(keys)
+    if kept is None:
+        if len(_KEY_ORDERS) >= _MAX_KEY_ORDERS:
+            _KEY_ORDERS.clear()
+        kept = _KEY_ORDERS[keys] = keys
+    return kept
+
+
+# Hadd.parse's memory of the texts it parsed (one look-up instead of two calls).
+_known_hadds = known_hadds()
+_ALL_KEYS_LEN = len(VALUE_KEYS) + 1
 _NODE_KEYSET = frozenset(NODE_KEYS) | {"state"}
 
 

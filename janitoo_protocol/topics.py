@@ -51,6 +51,7 @@ class Topics:
         self.prefix = prefix.rstrip("/")
         # Parsed topics repeat (the same values and heartbeats again and again): remember them.
         self._parsed: dict[str, TopicInfo] = {}
+        self._values: dict[tuple[Genre | int, Hadd, str], str] = {}
 
     def _t(self, tail: str) -> str:
         return self.prefix + tail
@@ -102,7 +103,17 @@ class Topics:
         return self._t(f"/nodes/{controller:04d}/#")
 
     def values(self, genre: Genre | int, hadd: Hadd, uuid: str) -> str:
-        return self._t(f"/values/{Genre(genre).topic_word}/{hadd}/{uuid}")
+        # A node publishes the same values again and again: their topics are built once (a node has tens
+        # of them; a simulation of thousands of nodes starts again from empty now and then).
+        key = (genre, hadd, uuid)
+        topic = self._values.get(key) if type(uuid) is str and type(hadd) is Hadd else None
+        if topic is None:
+            topic = self._t(f"/values/{Genre(genre).topic_word}/{hadd}/{uuid}")
+            if type(uuid) is str and type(hadd) is Hadd:
+                if len(self._values) >= 4096:
+                    self._values.clear()
+                self._values[key] = topic
+        return topic
 
     def values_all(self) -> str:
         return self._t("/values/#")

@@ -96,17 +96,26 @@ class Envelope:
             try:
                 self._message = decode(self.topic, self.payload, self._topics)
             except ProtocolError as exc:
-                self._error = exc
-                if f"{self._topics.prefix}/retained/" in self.topic[: len(self._topics.prefix) + 10]:
-                    return  # the retained-state extension (retained.py) is no message of the original's
-                # Bad input never crashes a receiver, and never vanishes silently either.
-                log.warning("undecodable message on %s: %s", self.topic, exc.reason)
+                self._failed(exc)
+
+    def _failed(self, exc: ProtocolError) -> None:
+        self._error = exc
+        if f"{self._topics.prefix}/retained/" in self.topic[: len(self._topics.prefix) + 10]:
+            return  # the retained-state extension (retained.py) is no message of the original's
+        # Bad input never crashes a receiver, and never vanishes silently either.
+        log.warning("undecodable message on %s: %s", self.topic, exc.reason)
 
     @property
     def message(self) -> Message | None:
         """The decoded message; None when it could not be decoded (see `error`)."""
-        self._decode()
-        return self._message
+        message = self._message
+        if message is None and self._error is None:
+            # Decoded here rather than by _decode(): every handler of the receive path asks this once.
+            try:
+                message = self._message = decode(self.topic, self.payload, self._topics)
+            except ProtocolError as exc:
+                self._failed(exc)
+        return message
 
     @property
     def error(self) -> ProtocolError | None:
@@ -440,11 +449,13 @@ class JanitooClient:
             return
         env = Envelope(topic, payload if type(payload) is bytes else bytes(payload), msg.qos, msg.retain,
                        time.monotonic(), self.topics)  # fmt: skip
-        with self._lock:
-            # Matching every filter costs a Python call each; the same topics come again and again, so the
-            # matching subscriptions of a topic are remembered until the subscriptions change.
-            subs = self._routes.get(topic)
-            if subs is None:
+        # Matching every filter costs a Python call each; the same topics come again and again, so the
+        # matching subscriptions of a topic are remembered until the subscriptions change. A remembered
+        # route is read without the lock (one dict look-up is atomic); subscribe() and _remove() clear
+        # them under it before the broker can route anything new.
+        subs = self._routes.get(topic)
+        if subs is None:
+            with self._lock:
                 subs = tuple(s for s in self._subs if mqtt.topic_matches_sub(s.filter, topic))
                 if len(self._routes) >= 65536:
                     self._routes.clear()

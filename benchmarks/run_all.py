@@ -108,15 +108,11 @@ def main() -> None:
     known = {script for _, (script, *_) in FULL}
     if only - known:
         ap.error(f"unknown scripts: {', '.join(sorted(only - known))} (known: {', '.join(sorted(known))})")
-    kept = old_sections()
     today = dt.date.today().isoformat()
-    sections = []
+    fresh: dict[str, str] = {}
     for title, cmd in FULL:
         script, *extra = cmd
         if only and script not in only:
-            sections.append(
-                kept.get(title, f"## {title}\n\n`python benchmarks/{' '.join(cmd)}`\n\nnot run yet\n")
-            )
             continue
         if args.quick:
             # Quick arguments come last: argparse keeps the last value of an option given twice.
@@ -131,9 +127,15 @@ def main() -> None:
             else f"failed (exit {out.returncode}):\n\n```\n{out.stderr[-2000:]}\n```"
         )
         print(body + "\n", flush=True)
-        sections.append(
-            f"## {title}\n\n`python benchmarks/{' '.join(cmd)}` (measured on {today})\n\n{body}\n"
-        )
+        fresh[title] = f"## {title}\n\n`python benchmarks/{' '.join(cmd)}` (measured on {today})\n\n{body}\n"
+    # The document is read only now: another run (the hour-long soak, say) may have rewritten other
+    # sections meanwhile, and those are kept.
+    kept = old_sections()
+    sections = [
+        fresh.get(title)
+        or kept.get(title, f"## {title}\n\n`python benchmarks/{' '.join(cmd)}`\n\nnot run yet\n")
+        for title, cmd in FULL
+    ]
     DOC.write_text(
         "# Performance\n\n"
         f"Machine: {machine()}, mosquitto on loopback.\n"

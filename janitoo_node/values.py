@@ -324,30 +324,31 @@ class Value:
         node = self.node
         if data is None:
             data = self.read(index) if fresh else self.cached(index)
-        label = self.label
+        t = self.traits  # read once: each trait through its descriptor is a Python call, on every publication
+        label = t.label
         if self._configs and index in self._configs:
-            label = f"{self.label} ({self._configs[index]})"
+            label = f"{t.label} ({self._configs[index]})"
         return ValueInfo(
             uuid=self.uuid,
             hadd=None if node is None else node.hadd,
             node_uuid=None if node is None else node.uuid,
-            genre=self.genre,
-            type=self.type,
-            cmd_class=self.cmd_class,
+            genre=t.genre,
+            type=t.type,
+            cmd_class=t.cmd_class,
             index=index,
             data=data,
-            default=self.default,
+            default=t.default,
             label=label,
-            help=self.help,
-            units=self.units,
-            min=self.min,
-            max=self.max,
-            list_items=self.list_items,
-            is_readonly=self.is_readonly,
-            is_writeonly=self.is_writeonly,
+            help=t.help,
+            units=t.units,
+            min=t.min,
+            max=t.max,
+            list_items=t.list_items,
+            is_readonly=t.is_readonly,
+            is_writeonly=t.is_writeonly,
             is_polled=self.is_polled,
             poll_delay=_num(self.poll_delay),
-            entry_name=self.entry_name,
+            entry_name=t.entry_name,
         )
 
     def infos(self, fresh: bool = False) -> list[ValueInfo]:

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from . import jsonfast
 from .addressing import Hadd
 from .errors import ProtocolError
 from .model import NodeInfo, ValueInfo
@@ -154,7 +155,7 @@ def parse_retained(topics: RetainedTopics, topic: str, payload: bytes) -> Retain
 
 def _object(payload: bytes, topic: str) -> Mapping[str, Any]:
     try:
-        obj = json.loads(payload)
+        obj = jsonfast.loads(payload)  # msgspec where installed: a late join reads a whole network
     except (ValueError, RecursionError):
         raise ProtocolError("retained payload is not JSON", topic) from None
     if not isinstance(obj, dict):

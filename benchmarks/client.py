@@ -331,6 +331,11 @@ def main() -> None:
         f"default settings, {len(times)} runs | {statistics.median(times):.2f} s | {min(times):.2f} s "
         f"| {max(times):.2f} s | 12 s per request (72 s for the 6) |"
     )
+    print()
+    print(f"summary: JanitooClient receive, decoding (ours / raw paho + json.loads) | {rx_jnt / rx_raw:.2f} | >= 1.0 | "
+          "1.0 (raw paho + json)")  # fmt: skip
+    print(f"summary: discovery of {found} nodes ({args.controllers} controllers), median | "
+          f"{statistics.median(times):.2f} s | < 1 s | 72 s")  # fmt: skip
 
 
 if __name__ == "__main__":

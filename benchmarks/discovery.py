@@ -137,6 +137,11 @@ def main() -> None:
             ("marginal kB per node", marginal, TARGET_KB, "kB"),
         ):
             print(f"| {what} < {limit:g} {unit} | {figure:.2f} | {'yes' if figure < limit else 'no'} |")
+        print()
+        print(f"summary: `jnt query network --vuuid all`, {TARGET_NODES:,} simulated nodes | {row.cli:.2f} s | "
+              f"< {TARGET_SECONDS:g} s | 72 s (six requests, 12 s waits)")  # fmt: skip
+        print(f"summary: simulator memory at {TARGET_NODES:,} nodes, RSS / nodes (marginal) | "
+              f"{row.kb_per_node:.1f} kB ({marginal:.1f} kB) | < {TARGET_KB:g} kB | not published")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -156,6 +156,8 @@ def main() -> None:
     print(
         f"| spy ingest (`jnt spy` lines vs raw paho `topic qos payload`) | {raw:,.0f} | {spy:,.0f} | {spy / raw:.2f} |"
     )
+    print()
+    print(f"summary: runtime publish (ours / raw paho) | {ours / base:.2f} | >= 0.5 | not published")
 
 
 if __name__ == "__main__":

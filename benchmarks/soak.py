@@ -7,7 +7,8 @@ one value each, heartbeats and polls every 30 s: about 67 publications/s). The a
 reads the network from the retained state, to show that every node is still there and ONLINE, and a
 watcher counts what was published in that minute. "Flat" compares the last minute with the end of the
 warm-up (so the one-off growth of the first minutes, imports and first polls, is not counted as a leak)
-and fits a line through the minutes after the warm-up.
+and fits a line through the minutes after the warm-up. The machine's load is printed beside each
+minute: on a machine shared with other work, a process's CPU time for the same work rises with it.
 
     python benchmarks/soak.py [--minutes 60] [--warmup 5] [--controllers 100] [--nodes 9]
 """
@@ -15,6 +16,7 @@ and fits a line through the minutes after the warm-up.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import statistics
 import tempfile
@@ -122,8 +124,8 @@ def main() -> None:
             print(f"{network} simulated nodes ({args.controllers} controllers) + the HelloWorld V3 appliance; "
                   f"a sample every {args.interval:.0f} s for {args.minutes} minutes\n")  # fmt: skip
             print("| sample | simulator RSS (MB) | simulator CPU (%) | node RSS (MB) | node CPU (%) | "
-                  "mosquitto RSS (MB) | publications | nodes known (ONLINE) |")  # fmt: skip
-            print("|---:|---:|---:|---:|---:|---:|---:|---|", flush=True)
+                  "mosquitto RSS (MB) | publications | nodes known (ONLINE) | machine load (1 min) |")  # fmt: skip
+            print("|---:|---:|---:|---:|---:|---:|---:|---|---:|", flush=True)
             known_min = expected
             next_at = time.monotonic()
             for minute in range(1, args.minutes + 1):
@@ -138,7 +140,8 @@ def main() -> None:
                 known_min = min(known_min, online)
                 sim_s, node_s, mq_s = series
                 print(f"| {minute} | {sim_s.rss[-1]:.1f} | {sim_s.cpu[-1]:.1f} | {node_s.rss[-1]:.1f} | "
-                      f"{node_s.cpu[-1]:.2f} | {mq_s.rss[-1]:.1f} | {published} | {len(net)} ({online}) |",
+                      f"{node_s.cpu[-1]:.2f} | {mq_s.rss[-1]:.1f} | {published} | {len(net)} ({online}) | "
+                      f"{os.getloadavg()[0]:.2f} |",
                       flush=True)  # fmt: skip
             counter.close()
         finally:

@@ -4,7 +4,8 @@
 
 --quick uses fewer runs and smaller sizes, for a smoke check. --only reruns the named scripts and keeps
 the other sections of docs/performance.md as they were (each section says when it was measured), so the
-hour-long soak need not be repeated to refresh a codec figure. A script's lines starting with
+hour-long soak need not be repeated to refresh a codec figure; --output-of soak.py=FILE takes a section from
+what a run made apart printed (`python benchmarks/soak.py > FILE` beside other work). A script's lines starting with
 "summary: " (figure | ours | target | the original's) are gathered into the table at the top.
 """
 
@@ -103,8 +104,17 @@ def main() -> None:
     ap.add_argument(
         "--only", default="", help="comma-separated scripts to rerun; the other sections are kept"
     )
+    ap.add_argument(
+        "--output-of",
+        action="append",
+        default=[],
+        metavar="SCRIPT=FILE",
+        help="take a script's section from what a run made apart printed (the hour-long soak, say)",
+    )
     args = ap.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()}
+    outputs = dict(item.split("=", 1) for item in args.output_of if "=" in item)
+    only |= set(outputs)
     known = {script for _, (script, *_) in FULL}
     if only - known:
         ap.error(f"unknown scripts: {', '.join(sorted(only - known))} (known: {', '.join(sorted(known))})")
@@ -118,14 +128,17 @@ def main() -> None:
             # Quick arguments come last: argparse keeps the last value of an option given twice.
             extra = [*extra, *QUICK_ARGS.get(script, [])]
         print(f"## {title}\n", flush=True)
-        out = subprocess.run(
-            [sys.executable, str(HERE / script), *extra], capture_output=True, text=True, cwd=HERE.parent
-        )
-        body = (
-            out.stdout.strip()
-            if out.returncode == 0
-            else f"failed (exit {out.returncode}):\n\n```\n{out.stderr[-2000:]}\n```"
-        )
+        if script in outputs:
+            body = Path(outputs[script]).read_text().strip()
+        else:
+            out = subprocess.run(
+                [sys.executable, str(HERE / script), *extra], capture_output=True, text=True, cwd=HERE.parent
+            )
+            body = (
+                out.stdout.strip()
+                if out.returncode == 0
+                else f"failed (exit {out.returncode}):\n\n```\n{out.stderr[-2000:]}\n```"
+            )
         print(body + "\n", flush=True)
         fresh[title] = f"## {title}\n\n`python benchmarks/{' '.join(cmd)}` (measured on {today})\n\n{body}\n"
     # The document is read only now: another run (the hour-long soak, say) may have rewritten other

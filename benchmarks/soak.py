@@ -164,6 +164,12 @@ def main() -> None:
     print(
         f"summary: HelloWorld V3 node RSS after {args.minutes} min idle | {node_rss:.1f} MB | <= 25 MB | 13 MB"
     )
+    # CPU for the same work: the first minutes after the warm-up against the last as many.
+    span = max(1, min(args.warmup, (len(series[0].cpu) - judged_from) // 2))
+    early = statistics.fmean(series[0].cpu[judged_from : judged_from + span])
+    late = statistics.fmean(series[0].cpu[-span:])
+    print(f"summary: soak, {network}-node simulator CPU, minutes {judged_from + 1}-{judged_from + span} -> last {span} | "
+          f"{early:.1f} % -> {late:.1f} % of a core ({late / early if early else 0:.2f}x) | flat | not published")  # fmt: skip
     sim_growth = series[0].rss[-1] - series[0].rss[judged_from]
     print(f"summary: soak, {network}-node simulator RSS growth over {args.minutes - judged_from} min | "
           f"{sim_growth:+.2f} MB | flat (< 1 MB) | not published")  # fmt: skip

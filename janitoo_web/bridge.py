@@ -168,12 +168,13 @@ class Bridge:
             # ten managers starting at once are no storm); the original's controllers are asked one by one
             # when their heartbeats make the view want them, as any new controller is.
             source = "auto" if target is None else "requests"
+            started = time.monotonic()
             network = await asyncio.to_thread(client.discover, NETWORK_REQUESTS, timeout, 0.3, 1.0, target,
                                               source=source)  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - a failed discovery is retried by the next heartbeat
             log.warning("discovery of %s failed: %s", target or "the network", exc)
             return
-        self.hub.publish(self.view.add_discovery(network, time.monotonic(), time.time()))
+        self.hub.publish(self.view.add_discovery(network, time.monotonic(), time.time(), started))
         self._tick_wake.set()
 
     # ------------------------------------------------------------------------------ SET

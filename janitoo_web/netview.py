@@ -151,6 +151,8 @@ class NetView:
         self.primaries: dict[Hadd, PrimaryInfo] = {}
         self.roles: dict[Hadd, str] = {}
         self.histories: dict[tuple[Hadd, str, int], History] = {}
+        # When each value was last published live (monotonic): a discovery that began before keeps out.
+        self._live_at: dict[tuple[Hadd, str, int], float] = {}
         self.traffic: deque[Event] = deque(maxlen=TRAFFIC)
         self.ignored = 0  # messages about hadds or values beyond the ceilings
         # Controllers to ask for their nodes and values (new, or back after a silence); the host drains it.
@@ -227,8 +229,11 @@ class NetView:
         """Is there room for `hadd`? Every known hadd is in the tracker, so its size is the count."""
         return self.knows(hadd) or len(self.tracker) < self.max_nodes
 
-    def add_discovery(self, network: NetworkMap, now: float, wall: float) -> list[Event]:
-        """Merge what a discovery found; every node that answered is alive."""
+    def add_discovery(
+        self, network: NetworkMap, now: float, wall: float, started: float | None = None
+    ) -> list[Event]:
+        """Merge what a discovery found; every node that answered is alive. A value published live since
+        the discovery `started` keeps its newer data: the discovery's (a retained copy, a reply) is older."""
         events: list[Event] = []
         for node in network.node_list():
             events.extend(self._add_node(node, now))
@@ -236,7 +241,7 @@ class NetView:
             for genre, uuids in genres.items():
                 for by_index in uuids.values():
                     for value in by_index.values():
-                        self._merge_value(value, genre, wall, described=True)
+                        self._merge_value(value, genre, wall, described=True, stale_before=started)
         for hadd in list(network.values):
             self._learn_role(hadd)
         return events
@@ -256,8 +261,9 @@ class NetView:
         return [{"t": "node", "new": not known, "row": self.node_row(hadd, now)}]
 
     def _merge_value(
-        self, value: ValueInfo, genre: Genre | int, wall: float, described: bool = False
-    ) -> bool:
+        self, value: ValueInfo, genre: Genre | int, wall: float, described: bool = False,
+        live_at: float | None = None, stale_before: float | None = None,
+    ) -> bool:  # fmt: skip
         hadd = value.hadd
         if hadd is None or len(value.uuid) > MAX_UUID:
             self.ignored += 1
@@ -273,12 +279,19 @@ class NetView:
                 self.ignored += 1
                 return False
             self._value_counts[hadd] = self._value_counts.get(hadd, 0) + 1
+        elif (
+            stale_before is not None
+            and self._live_at.get((hadd, value.uuid, value.index), stale_before) > stale_before
+        ):
+            value = replace(value, data=old.data)  # published live after the discovery began: newer
         elif not described:
             # Replies and publications flip is_readonly/is_writeonly to say which way they travel (the
             # original's echo): whether a value can be written is what discovery said.
             value = replace(value, is_readonly=old.is_readonly, is_writeonly=old.is_writeonly)
         if not self.map.merge_value(value, genre):
             return False
+        if live_at is not None:
+            self._live_at[(hadd, value.uuid, value.index)] = live_at
         if int(genre) == Genre.USER:
             merged = self.map.get_value(hadd, value.uuid, value.index, genre)
             if merged is not None and is_numeric(merged):
@@ -366,7 +379,7 @@ class NetView:
         events: list[Event] = []
         for value in pub.values:
             v = value if value.hadd is not None else replace(value, hadd=pub.hadd)
-            if v.hadd != pub.hadd or not self._merge_value(v, pub.genre, wall):
+            if v.hadd != pub.hadd or not self._merge_value(v, pub.genre, wall, live_at=now):
                 continue
             merged = self.map.get_value(pub.hadd, v.uuid, v.index, pub.genre)
             if merged is None:

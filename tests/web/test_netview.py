@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from janitoo_protocol import decode
 from janitoo_protocol.addressing import Hadd
 from janitoo_protocol.events import Heartbeat, HeartbeatDispatch, ResolvHeartbeat, ValuePublication
@@ -134,3 +136,22 @@ def test_the_history_ring_never_grows() -> None:
     for k in range(1000):
         h.add(float(k), float(k))
     assert len(h) == HISTORY and h.points()[0] == [1000.0 - HISTORY, 1000.0 - HISTORY]
+
+
+def test_a_discovery_that_began_before_a_live_publication_does_not_bring_back_the_older_data() -> None:
+    # The web manager starts while the node boots: its discovery (a retained copy taken at "booting")
+    # returns after the live publication of "sleeping"; the older snapshot must not win.
+    view = NetView()
+    state = ValueInfo("state", hadd=H, data="booting", genre=1, index=0)
+    _discovered(view, NodeInfo("node", H), values=((state, 1),))
+    view.feed(ValuePublication(1, H, "state", (replace(state, data="sleeping"),)), "t", 5.0, 1005.0)
+    network = NetworkMap()
+    network.nodes[H] = NodeInfo("node", H)
+    network.merge_value(replace(state, data="booting", help="described"), 1)
+    view.add_discovery(network, 6.0, 1006.0, started=4.0)
+    merged = view.map.get_value(H, "state", 0, 1)
+    assert merged is not None and merged.data == "sleeping" and merged.help == "described"
+    # A discovery that began after the publication is newer: its data wins.
+    view.add_discovery(network, 8.0, 1008.0, started=7.0)
+    merged = view.map.get_value(H, "state", 0, 1)
+    assert merged is not None and merged.data == "booting"

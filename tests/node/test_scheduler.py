@@ -67,3 +67,43 @@ def test_the_threaded_scheduler_hands_a_call_and_its_arguments_to_a_worker() -> 
     finally:
         worker.stop()
         sched.stop()
+
+
+class CountingScheduler(Scheduler):
+    """The threaded scheduler, counting the times its loop is woken up."""
+
+    wakes = 0
+
+    def _wake(self) -> None:
+        self.wakes += 1
+        super()._wake()
+
+
+def test_the_loop_is_woken_only_by_a_new_first_deadline() -> None:
+    # Every poll and heartbeat reschedules itself: waking the loop for each one was a thread switch each.
+    sched = CountingScheduler().start()
+    done = threading.Event()
+    try:
+        sched.call_later(3600, done.set)
+        assert sched.wakes == 1
+        for i in range(100):
+            sched.call_later(3601 + i, done.set)  # later than the first: the loop's sleep is still right
+        assert sched.wakes == 1
+        sched.call_later(0.01, done.set)  # earlier than every other: it must run now, not in an hour
+        assert sched.wakes == 2
+        assert done.wait(5)
+    finally:
+        sched.stop()
+
+
+def test_a_new_first_deadline_behind_a_cancelled_one_still_runs_on_time() -> None:
+    sched = Scheduler().start()
+    done = threading.Event()
+    try:
+        sched.call_later(3600, done.set)
+        head = sched.call_later(0.05, lambda: None)
+        head.cancel()  # it stays first in the heap until the loop drops it: the new timer below is not first
+        sched.call_later(0.1, done.set)
+        assert done.wait(5)
+    finally:
+        sched.stop()

@@ -4,6 +4,7 @@ and polls. Messages in, messages out: the transport is a `publish` callable, tim
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -63,6 +64,8 @@ class NodeManager:
         self._poll_timers: dict[Value, Timer] = {}  # by value (its node's hadd and its uuid)
         # The late-join extension (retainedstate.py): set by the runtime that owns a connection for it.
         self.retained: RetainedState | None = None
+        # Spread the periodic work over its period (see _phase); the simulator sets it.
+        self.spread = False
         self._polling = False
         self._build(component_factories)
 
@@ -151,7 +154,7 @@ class NodeManager:
                 component.node.failure = f"its bus {self.bus.oid} failed to start"
         self.online = True
         for node in self.nodes.values():
-            self._heartbeat(node)
+            self._heartbeat(node, first=True)
             for value in node.values.values():
                 if value.is_polled:
                     self._schedule_poll(node, value, first=True)
@@ -199,7 +202,19 @@ class NodeManager:
 
     # ------------------------------------------------------------------------------ heartbeats
 
-    def _heartbeat(self, node: Node) -> None:
+    def _phase(self, period: float, *key: object) -> float:
+        """The delay between the first heartbeat or poll of a task (at start) and its second.
+
+        A whole period, unless `spread`: then a fraction of it fixed by the task's name. Nodes started
+        together would otherwise beat and poll in step for hours, every task in the same instant (a
+        simulated network of thousands of nodes: one burst a period, not a steady flow), and drift apart
+        only slowly, so that the same network costs more and more CPU as it runs (the soak's rise).
+        """
+        if not self.spread:
+            return period
+        return period * (zlib.crc32(repr(key).encode()) % 997 + 1) / 998
+
+    def _heartbeat(self, node: Node, first: bool = False) -> None:
         old = self._heartbeat_timers.pop(node.hadd, None)
         if old is not None:
             old.cancel()
@@ -209,7 +224,8 @@ class NodeManager:
         self.publish(Heartbeat(node.hadd, state))
         if self.retained is not None:
             self.retained.state_changed(node, state)
-        self._heartbeat_timers[node.hadd] = self.bus.call_later(node.heartbeat, self._heartbeat, node)
+        delay = self._phase(node.heartbeat, node.hadd) if first else node.heartbeat
+        self._heartbeat_timers[node.hadd] = self.bus.call_later(delay, self._heartbeat, node)
 
     def _heartbeat_changed(self, node: Node) -> None:
         # A new period takes effect at once (the original ignored it until queried).
@@ -217,17 +233,20 @@ class NodeManager:
 
     # ------------------------------------------------------------------------------ polls
 
-    def _schedule_poll(self, node: Node, value: Value, first: bool = False) -> None:
+    def _schedule_poll(
+        self, node: Node, value: Value, first: bool = False, delay: float | None = None
+    ) -> None:
         old = self._poll_timers.pop(value, None)
         if old is not None:
             old.cancel()
         if not self.online or not value.is_polled:
             return
         # The first poll runs right after start so the network gets readings at once, not after a period.
-        delay = 0.0 if first else value.poll_delay
-        self._poll_timers[value] = self.bus.call_later(delay, self._poll, node, value)
+        if delay is None:
+            delay = 0.0 if first else value.poll_delay
+        self._poll_timers[value] = self.bus.call_later(delay, self._poll, node, value, first)
 
-    def _poll(self, node: Node, value: Value) -> None:
+    def _poll(self, node: Node, value: Value, first: bool = False) -> None:
         if not self.online:
             return
         self._polling = True  # a periodic reading: its retained copy may be coalesced with others
@@ -235,7 +254,8 @@ class NodeManager:
             self.publish_value(value, fresh=True)
         finally:
             self._polling = False
-        self._schedule_poll(node, value)
+        delay = self._phase(value.poll_delay, node.hadd, value.uuid) if first else None
+        self._schedule_poll(node, value, delay=delay)
 
     def _poll_changed(self, value: Value) -> None:
         # 0 disables; a later non-zero re-enables (the original needed a restart for that).

@@ -122,6 +122,9 @@ class SimulatedNetwork:
             # The same assembly as `jnt-node run`; every controller shares the one connection and worker.
             manager = build_bus(self.config, section, SimulatedBus, factories, self.scheduler, self.worker,
                                 self._publish).manager  # fmt: skip
+            # Thousands of nodes started in the same instant would beat and poll in step for hours (see
+            # NodeManager._phase): spread over their periods, they make the steady flow a real site has.
+            manager.spread = True
             self.managers[manager.controller.hadd.controller] = manager
         self.started = threading.Event()
         # The late-join extension, as `jnt-node run` does it: a second connection with a retained will.

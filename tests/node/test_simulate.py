@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 
 from janitoo_node.broker import MosquittoBroker
-from janitoo_node.simulate import SimulatedNetwork, write_config
-from janitoo_protocol import Genre, Hadd, Heartbeat, JanitooClient, NodeState, ValuePublication
+from janitoo_node.bus import InlineWorker
+from janitoo_node.config import JanitooConfig
+from janitoo_node.runtime import build_bus
+from janitoo_node.scheduler import ManualScheduler
+from janitoo_node.simulate import SimulatedBus, SimulatedNetwork, SimulatedNode, write_config
+from janitoo_protocol import Genre, Hadd, Heartbeat, JanitooClient, Message, NodeState, ValuePublication
 from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,3 +90,39 @@ def test_the_simulate_command_runs_until_a_signal_and_stops_cleanly(
                 proc.wait(5)
     assert proc.returncode == 0, err
     assert f"simulating 2 controllers, 6 nodes on 127.0.0.1:{broker.port}" in err
+
+
+def _publication_times(tmp_path: Path, spread: bool) -> dict[str, list[float]]:
+    """When each node of a simulated controller heartbeats and polls in its first 90 s (sans threads)."""
+    cfg = JanitooConfig(write_config(tmp_path / "sim.conf", 1, 10, 1, heartbeat=30, poll=30))
+    sched = ManualScheduler()
+    times: dict[str, list[float]] = {}
+
+    def publish(m: Message) -> None:
+        if isinstance(m, Heartbeat | ValuePublication):
+            times.setdefault(f"{type(m).__name__} {m.hadd}", []).append(sched.now)
+
+    (section,) = cfg.buses()
+    manager = build_bus(cfg, section, SimulatedBus, {"simulated.node": SimulatedNode}, sched, InlineWorker(),
+                        publish).manager  # fmt: skip
+    manager.spread = spread
+    manager.start()
+    sched.advance(90)
+    return times
+
+
+def test_spread_nodes_beat_and_poll_apart_after_their_first_time_at_start(tmp_path: Path) -> None:
+    times = _publication_times(tmp_path, spread=True)
+    assert len(times) == 11 + 10  # 11 nodes heartbeat, 10 poll their temperature
+    for name, at in times.items():
+        assert at[0] == 0.0, name  # the first heartbeat and reading at start, as `jnt-node run`
+        assert 0.0 < at[1] < 30.0, name  # the second within the first period
+        assert [round(b - a, 6) for a, b in zip(at[1:], at[2:], strict=False)] == [30.0] * (len(at) - 2), name
+    seconds = sorted(at[1] for at in times.values())
+    assert len(set(seconds)) == len(seconds)  # each at a time of its own: no two in step
+    assert seconds[-1] - seconds[0] > 15  # over the period, not bunched in a corner of it
+
+
+def test_without_spread_every_node_keeps_the_beat_of_the_start(tmp_path: Path) -> None:
+    times = _publication_times(tmp_path, spread=False)
+    assert {tuple(at) for at in times.values()} == {(0.0, 30.0, 60.0, 90.0)}

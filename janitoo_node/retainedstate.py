@@ -1,4 +1,9 @@
-"""The retained state of one bus's nodes (the late-join extension): published coalesced, cleared on stop."""
+"""The retained state of one bus's nodes (the late-join extension): published coalesced, cleared on stop.
+
+A bus's payload holds all its nodes (a controller of 10 simulated nodes: 28 kB), yet a publication follows
+a change of one of them: each node's part of the text is kept and written again only when the node changes
+(one of its values published, its state), so a publication costs what changed, not the whole bus.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from janitoo_protocol import Hadd
-from janitoo_protocol.retained import MAX_RETAINED_PAYLOAD, RetainedTopics, controller_payload
+from janitoo_protocol.retained import (
+    MAX_RETAINED_PAYLOAD,
+    NodePart,
+    RetainedTopics,
+    node_part,
+    payload_of_parts,
+)
 
 from .scheduler import Timer
 
@@ -29,6 +40,31 @@ EVENT_GAP = 0.1
 # Seconds between two publications with no change: a bridged broker that restarted without persistence
 # lost our state, and nothing on our side says so.
 REFRESH = 600.0
+# Text of node parts that the buses of a process keep between them, at most: about 3,000 nodes of the
+# simulator's kind (2.8 kB each; a 10,000-node simulation must stay under 10 kB a node in all). A bus
+# that finds it full keeps nothing, and writes its whole payload at each publication.
+KEPT_TEXT = 8 * 1024 * 1024
+
+
+class TextBudget:
+    """How much kept text the buses of a process may hold between them (characters)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def resize(self, old: int, new: int) -> bool:
+        """Hold `new` characters instead of `old`; when that is over the limit, False and `old` given back."""
+        with self._lock:
+            if self.used - old + new > self.limit:
+                self.used -= old
+                return False
+            self.used += new - old
+            return True
+
+
+PROCESS_BUDGET = TextBudget(KEPT_TEXT)
 
 
 class RetainedState:
@@ -36,7 +72,7 @@ class RetainedState:
 
     def __init__(
         self, publish: PublishRetained, prefix: str, status: int, coalesce: float = COALESCE,
-        refresh: float = REFRESH,
+        refresh: float = REFRESH, budget: TextBudget = PROCESS_BUDGET,
     ) -> None:  # fmt: skip
         self.publish = publish
         self.topics = RetainedTopics(prefix)
@@ -49,7 +85,11 @@ class RetainedState:
         # changed() comes from any thread (a component publishing); the rest runs on the bus worker.
         self._lock = threading.Lock()
         self.manager: NodeManager | None = None
-        self._states: dict[Hadd, str] = {}
+        self._states: dict[Hadd, str] = {}  # each node's state in the last publication
+        self._parts: dict[Hadd, NodePart] = {}  # each node's text, kept within the budget
+        self._kept = 0  # characters of that text
+        self._changed: set[Hadd] = set()  # nodes changed since their part was written
+        self.budget = budget
         self._timer: Timer | None = None
         self.published = 0  # how many retained publications (for tests and benchmarks)
 
@@ -67,6 +107,7 @@ class RetainedState:
             manager = self.manager
             if manager is None:
                 return
+            self._changed.add(node.hadd)
             # At once after a quiet moment, so a reader never sees a lone change late; a burst is coalesced
             # into one publication per `coalesce` seconds (per EVENT_GAP for events: a reader that joins
             # between a live publication and its retained copy would keep the stale one until the next).
@@ -79,27 +120,41 @@ class RetainedState:
                 self._timer.cancel()
             self._refreshing = False
             self._due = now + delay
-            self._timer = manager.bus.call_later(delay, self.flush)
+            self._timer = manager.bus.call_later(delay, self.flush, False)
 
     def state_changed(self, node: Node, state: str) -> None:
         """Called at each heartbeat: a new state is republished (an unchanged one costs nothing)."""
         if self._states.get(node.hadd) not in (None, state):
             self.changed(node)
 
-    def flush(self) -> None:
-        """Publish the bus's retained state now."""
+    def flush(self, whole: bool = True) -> None:
+        """Publish the bus's retained state now: every node written anew (`whole`: at start, after a
+        reconnect, at the periodic refresh), or only the nodes changed since the last publication."""
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()  # flushed early (start, reconnect): the pending one is not needed
             self._timer = None
+            changed, self._changed = self._changed, set()
         manager = self.manager
         if manager is None or not manager.online:
             return
-        states = {hadd: node.heartbeat_state() for hadd, node in manager.nodes.items()}
-        nodes = [node.info(state=states[hadd]) for hadd, node in manager.nodes.items()]
-        values = [info for node in manager.nodes.values() for v in node.values.values() for info in v.infos()]
+        kept = self._parts
+        parts: dict[Hadd, NodePart] = {}
+        states: dict[Hadd, str] = {}
+        for hadd, node in manager.nodes.items():
+            part = None if whole or hadd in changed else kept.get(hadd)
+            if part is None:
+                state = states[hadd] = node.heartbeat_state()
+                infos = [info for v in node.values.values() for info in v.infos()]
+                part = node_part(node.info(state=state), infos)
+            parts[hadd] = part
         ctrl = manager.controller.hadd.controller
-        payload = controller_payload(nodes, values, self.status)
+        payload = payload_of_parts(list(parts.values()), self.status)
+        size = sum(p.size for p in parts.values())
+        if self.budget.resize(self._kept, size):
+            self._parts, self._kept = parts, size
+        else:
+            self._parts, self._kept = {}, 0
         if len(payload) > MAX_RETAINED_PAYLOAD:
             # Readers would reject it: say so once per attempt rather than publish what nobody reads.
             log.error("controller %04d: retained state of %d bytes is over %d; not published", ctrl,
@@ -107,7 +162,7 @@ class RetainedState:
             return
         sent = self.publish(self.topics.controller(ctrl), payload, False)
         if sent:
-            self._states = states
+            self._states.update(states)
             self.published += 1
             self._sent_at = manager.bus.ctx.scheduler.clock()
         with self._lock:
@@ -116,7 +171,7 @@ class RetainedState:
                 self._refreshing = sent
                 delay = self.refresh if sent else self.coalesce
                 self._due = manager.bus.ctx.scheduler.clock() + delay
-                self._timer = manager.bus.call_later(delay, self.flush)
+                self._timer = manager.bus.call_later(delay, self.flush, sent)
 
     def clear(self) -> None:
         """Clean stop: the bus's retained copy is removed (an empty retained payload)."""
@@ -126,5 +181,7 @@ class RetainedState:
                 self._timer = None
             manager = self.manager
             self.manager = None
+        self.budget.resize(self._kept, 0)
+        self._parts, self._kept = {}, 0
         if manager is not None:
             self.publish(self.topics.controller(manager.controller.hadd.controller), b"", True)

@@ -69,16 +69,46 @@ class RetainedTopics:
         return f"{self.root}#"
 
 
+def _text(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), default=str)
+
+
 def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), default=str).encode("utf-8")
+    return _text(obj).encode("utf-8")
 
 
 def controller_payload(
     nodes: list[NodeInfo] | tuple[NodeInfo, ...], values: list[ValueInfo] | tuple[ValueInfo, ...], status: int
 ) -> bytes:
     """The retained payload of one controller: its node dicts (with states), its value dicts, its status."""
-    return _dumps({"nodes": [n.to_wire() for n in nodes], "values": [v.to_wire() for v in values],
-                   "status": status})  # fmt: skip
+    return _joined([_text(n.to_wire()) for n in nodes], [_text(v.to_wire()) for v in values], status)
+
+
+@dataclass(frozen=True, slots=True)
+class NodePart:
+    """One node's share of a controller payload, as JSON text: its node dict, and its value dicts joined."""
+
+    node: str
+    values: str  # "" when it has none
+
+    @property
+    def size(self) -> int:
+        return len(self.node) + len(self.values)
+
+
+def node_part(node: NodeInfo, values: list[ValueInfo] | tuple[ValueInfo, ...]) -> NodePart:
+    """A node's part, written once and kept by a bus until the node changes (RetainedState)."""
+    return NodePart(_text(node.to_wire()), ",".join([_text(v.to_wire()) for v in values]))
+
+
+def payload_of_parts(parts: list[NodePart], status: int) -> bytes:
+    """`controller_payload` of the parts' nodes and values, byte for byte, from their kept text."""
+    return _joined([p.node for p in parts], [p.values for p in parts if p.values], status)
+
+
+def _joined(nodes: list[str], values: list[str], status: int) -> bytes:
+    # What _dumps writes for {"nodes": [...], "values": [...], "status": S}, from texts it wrote.
+    return f'{{"nodes":[{",".join(nodes)}],"values":[{",".join(values)}],"status":{_text(status)}}}'.encode()
 
 
 def status_payload(state: str, controllers: list[int] | tuple[int, ...]) -> bytes:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from janitoo_node.retainedstate import COALESCE, EVENT_GAP, REFRESH, RetainedState
+from janitoo_node.retainedstate import COALESCE, EVENT_GAP, REFRESH, RetainedState, TextBudget
 from janitoo_protocol import Genre, Hadd, ValueRequest
-from janitoo_protocol.retained import RetainedController, RetainedTopics, parse_retained
+from janitoo_protocol.retained import RetainedController, RetainedTopics, controller_payload, parse_retained
 from tests.node.test_runtime_nodeman import DATA, ME, Rig
 
 C1 = Hadd(1118, 1)
@@ -151,3 +151,73 @@ def test_a_clean_stop_clears_forced(rig: tuple[Rig, Retained]) -> None:
     assert pub.sent == [(TOPIC, b"", True)]
     r.scheduler.advance(REFRESH * 2)
     assert len(pub.sent) == 1
+
+
+def _whole(r: Rig) -> bytes:
+    """The bus's payload written whole from the nodes as they are now (the reference)."""
+    m = r.manager
+    nodes = [n.info(state=n.heartbeat_state()) for n in m.nodes.values()]
+    values = [info for n in m.nodes.values() for v in n.values.values() for info in v.infos()]
+    return controller_payload(nodes, values, 1118)
+
+
+def test_only_the_changed_node_is_written_again_and_the_payload_is_the_whole_one(
+    rig: tuple[Rig, Retained],
+) -> None:
+    r, pub = rig
+    retained = r.manager.retained
+    assert retained is not None
+    before = dict(retained._parts)
+    assert set(before) == set(r.manager.nodes)
+    _set_location(r, "Rack 6")
+    r.scheduler.advance(COALESCE + 0.01)
+    after = retained._parts
+    assert after[C1] is not before[C1]  # C1 written again
+    assert all(after[h] is before[h] for h in before if h != C1)  # the others kept as they were
+    assert pub.sent[-1][1] == _whole(r)
+    # A state change, a poll, a SET, in a row: each publication is still the whole payload, byte for byte.
+    r.manager.nodes[C1].failure = "its device cannot be read"
+    r.scheduler.advance(r.manager.nodes[C1].heartbeat + 0.01)
+    _set_location(r, 'Rack "7"\n\u00e9')
+    r.scheduler.advance(REFRESH / 3)
+    assert pub.sent[-1][1] == _whole(r)
+    r.scheduler.advance(REFRESH * 2)  # past the refresh too, which writes every node anew
+    assert pub.sent[-1][1] == _whole(r)
+
+
+def test_a_full_budget_keeps_nothing_and_publishes_the_same(tmp_path: Path) -> None:
+    conf = tmp_path / "fake.conf"
+    conf.write_text((DATA / "original-fake-node.conf").read_text())
+    r = Rig(conf)
+    pub = Retained()
+    budget = TextBudget(100)  # less than one node's part
+    r.manager.retained = RetainedState(pub, "", status=1118, budget=budget)
+    r.manager.start()
+    r.scheduler.advance(0)
+    _set_location(r, "Rack 8")
+    r.scheduler.advance(COALESCE + 0.01)
+    assert r.manager.retained._parts == {} and budget.used == 0
+    assert pub.sent[-1][1] == _whole(r)
+
+
+def test_the_budget_is_shared_and_given_back_at_a_stop(tmp_path: Path) -> None:
+    conf = tmp_path / "fake.conf"
+    conf.write_text((DATA / "original-fake-node.conf").read_text())
+    budget = TextBudget(10**6)
+    rigs = []
+    for _ in range(2):
+        r = Rig(conf)
+        r.manager.retained = RetainedState(Retained(), "", status=1118, budget=budget)
+        r.manager.start()
+        r.scheduler.advance(0)
+        rigs.append(r)
+    one = rigs[0].manager.retained._kept  # type: ignore[union-attr]
+    assert one > 1000 and budget.used == 2 * one
+    rigs[0].manager.stop()
+    assert budget.used == one
+    budget.limit = one  # the next bus to publish finds it full: it keeps nothing and gives back its share
+    r3 = Rig(conf)
+    r3.manager.retained = RetainedState(Retained(), "", status=1118, budget=budget)
+    r3.manager.start()
+    r3.scheduler.advance(0)
+    assert r3.manager.retained._parts == {} and budget.used == one  # type: ignore[union-attr]

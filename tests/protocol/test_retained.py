@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from janitoo_protocol import Hadd, NetworkMap, NodeInfo, ProtocolError, UsageError, ValueInfo
 from janitoo_protocol.exchange import check_source, from_retained
@@ -16,7 +18,9 @@ from janitoo_protocol.retained import (
     RetainedStatus,
     RetainedTopics,
     controller_payload,
+    node_part,
     parse_retained,
+    payload_of_parts,
     status_payload,
 )
 
@@ -149,3 +153,37 @@ def test_the_discovery_source_rule() -> None:
     assert from_retained(kept, "auto", Hadd(8, 0)) is None  # nothing of that controller: ask it
     with pytest.raises(UsageError, match="unknown discovery source 'cache'"):
         check_source("cache")
+
+
+def _as_before(nodes: list[NodeInfo], values: list[ValueInfo], status: int) -> bytes:
+    # How controller_payload wrote the payload before node parts were kept: one dumps of the whole dict.
+    whole = {"nodes": [n.to_wire() for n in nodes], "values": [v.to_wire() for v in values], "status": status}
+    return json.dumps(whole, separators=(",", ":"), default=str).encode("utf-8")
+
+
+# Text a node or a value may carry: quotes, backslashes, line breaks, controls, non-ASCII, surrogates.
+_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=12)
+_DATA = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | _TEXT
+
+
+@given(
+    st.lists(
+        st.tuples(_TEXT, st.sampled_from(["ONLINE", "FAILED", "OFFLINE"]), st.lists(st.tuples(_TEXT, _DATA),
+                  max_size=3)), max_size=4,
+    ),
+    st.integers(0, 9999),
+)  # fmt: skip
+def test_a_payload_of_kept_node_parts_is_byte_for_byte_the_whole_one(
+    spec: list[tuple[str, str, list[tuple[str, object]]]], status: int
+) -> None:
+    nodes, values, parts = [], [], []
+    for n, (name, state, vals) in enumerate(spec):
+        hadd = Hadd(7, n)
+        node = NodeInfo(uuid=f"n{n}", hadd=hadd, name=name, state=state)
+        own = [ValueInfo(uuid=f"v{i}", hadd=hadd, genre=2, cmd_class=49, type=3, index=0, label=label, data=data)
+               for i, (label, data) in enumerate(vals)]  # fmt: skip
+        nodes.append(node)
+        values.extend(own)
+        parts.append(node_part(node, own))
+    assert payload_of_parts(parts, status) == controller_payload(nodes, values, status)
+    assert payload_of_parts(parts, status) == _as_before(nodes, values, status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 
@@ -16,6 +17,41 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(
             "mosquitto is not installed: apt-get install mosquitto (the tests start their own)", returncode=4
         )
+
+
+@pytest.fixture(autouse=True)
+def _logging_put_back() -> Iterator[None]:
+    """What a test changed in logging is undone after it.
+
+    A test running a node in-process installs its config's logging sections (levels, propagation, a
+    handler on the root): left in place, a later test's caplog would miss its INFO lines (the `janitoo`
+    logger left at WARNING). pytest's own handlers on the root are its to add and remove.
+    """
+    root = logging.getLogger()
+    loggers = {
+        name: lg for name, lg in logging.Logger.manager.loggerDict.items() if isinstance(lg, logging.Logger)
+    }
+    saved = {name: (lg.level, lg.propagate, lg.disabled, list(lg.handlers)) for name, lg in loggers.items()}
+    root_level, root_handlers = root.level, list(root.handlers)
+    yield
+    for name, lg in list(logging.Logger.manager.loggerDict.items()):
+        if not isinstance(lg, logging.Logger):
+            continue
+        level, propagate, disabled, handlers = saved.get(name, (logging.NOTSET, True, False, []))
+        lg.setLevel(level)
+        lg.propagate, lg.disabled = propagate, disabled
+        for h in [h for h in lg.handlers if h not in handlers]:
+            lg.removeHandler(h)
+            h.close()
+        for h in handlers:
+            if h not in lg.handlers:
+                lg.addHandler(h)
+    root.setLevel(root_level)
+    for h in [
+        h for h in root.handlers if h not in root_handlers and not type(h).__module__.startswith("_pytest")
+    ]:
+        root.removeHandler(h)
+        h.close()
 
 
 @pytest.fixture(scope="session")

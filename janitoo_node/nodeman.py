@@ -22,7 +22,7 @@ from janitoo_protocol import (
     ValueRequest,
 )
 from janitoo_protocol.codes import COMMAND_CONFIGURATION
-from janitoo_protocol.events import CORRELATION_KEY, ERROR_KEY, REQUEST_GENRES, ReplyRoute
+from janitoo_protocol.events import CORRELATION_KEY, ERROR_KEY, REQUEST_GENRES, ReplyRoute, value_publication
 
 from .bus import Bus, Component, ComponentFactory
 from .config import ConfigError, JanitooConfig
@@ -281,7 +281,7 @@ class NodeManager:
             infos: tuple[ValueInfo, ...] = (value.info(i, data=value.read(i) if fresh else None),)
         else:
             infos = tuple([value.info(i, data=value.read(i) if fresh else None) for i in indexes])
-        self.publish(ValuePublication(genre, node.hadd, value.uuid, infos, value.is_multi))
+        self.publish(value_publication(genre, node.hadd, value.uuid, infos, value.is_multi))
 
     # ------------------------------------------------------------------------------ requests
 

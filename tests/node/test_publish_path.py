@@ -172,3 +172,20 @@ def test_published_values_reach_a_real_broker_as_json_dumps_writes_them(
         assert isinstance(env.message, ValuePublication) and env.message.value.poll_delay == 0.5
         topic, payload = encode(ValuePublication(Genre.USER, node.hadd, "counter", (info,)))
         assert (topic, payload) == (env.topic, env.payload)
+
+
+def test_the_fast_publication_builder_makes_the_same_frozen_publication() -> None:
+    from dataclasses import FrozenInstanceError, fields
+
+    from janitoo_protocol.events import value_publication
+
+    # It sets these five slots and runs no __init__: a new field or check must show up here.
+    assert [f.name for f in fields(ValuePublication)] == ["genre", "hadd", "uuid", "values", "indexed"]
+    assert not hasattr(ValuePublication, "__post_init__")
+    values = (ValueInfo("t", Hadd(1, 2), data=1), ValueInfo("t", Hadd(1, 2), index=1, data=2))
+    for indexed in (False, True):
+        made = value_publication(Genre.USER, Hadd(1, 2), "t", values, indexed)
+        expected = ValuePublication(Genre.USER, Hadd(1, 2), "t", values, indexed=indexed)
+        assert made == expected and repr(made) == repr(expected) and encode(made) == encode(expected)
+    with pytest.raises(FrozenInstanceError):
+        made.uuid = "other"  # type: ignore[misc]  # still frozen

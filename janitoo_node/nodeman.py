@@ -22,7 +22,7 @@ from janitoo_protocol import (
     ValueRequest,
 )
 from janitoo_protocol.codes import COMMAND_CONFIGURATION
-from janitoo_protocol.events import CORRELATION_KEY, ERROR_KEY, REQUEST_GENRES, ReplyRoute
+from janitoo_protocol.events import CORRELATION_KEY, ERROR_KEY, REQUEST_GENRES, ReplyRoute, value_publication
 
 from .bus import Bus, Component, ComponentFactory
 from .config import ConfigError, JanitooConfig
@@ -185,9 +185,12 @@ class NodeManager:
     def value_published(self, hadd: Hadd) -> None:
         """A value of node `hadd` was published (by us or a component, on any thread): the retained
         state follows, at once for anything but a poll (an event a late reader must not miss)."""
+        retained = self.retained
+        if retained is None:  # the extension is off: nothing to look up
+            return
         node = self.nodes.get(hadd)
-        if node is not None and self.retained is not None:
-            self.retained.changed(node, event=not self._polling)
+        if node is not None:
+            retained.changed(node, event=not self._polling)
 
     def republish_retained(self) -> None:
         """Publish the retained state again now (after a broker restart that lost it)."""
@@ -267,12 +270,18 @@ class NodeManager:
         node = value.node
         if node is None:
             return
-        infos = tuple([value.info(i, data=value.read(i) if fresh else None) for i in value.indexes])
-        genre = _GENRES.get(value.genre)  # a look-up, not an enum call: this runs for every publication
+        # This runs for every publication: a look-up, not an enum call; the traits read once.
+        genre = _GENRES.get(value.traits.genre)
         if genre is None:
             log.error("%s %s: genre %s cannot be published", node.hadd, value.uuid, value.genre)
             return
-        self.publish(ValuePublication(genre, node.hadd, value.uuid, infos, indexed=value.is_multi))
+        indexes = value.indexes
+        if len(indexes) == 1:  # most values: no list nor generator to build
+            i = indexes[0]
+            infos: tuple[ValueInfo, ...] = (value.info(i, data=value.read(i) if fresh else None),)
+        else:
+            infos = tuple([value.info(i, data=value.read(i) if fresh else None) for i in indexes])
+        self.publish(value_publication(genre, node.hadd, value.uuid, infos, value.is_multi))
 
     # ------------------------------------------------------------------------------ requests
 

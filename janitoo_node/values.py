@@ -217,6 +217,8 @@ class Value:
     def indexes(self) -> list[int]:
         if self._configs:
             return sorted(self._configs)
+        if self._data is None:  # most values: one index, and no lock to take on every publication
+            return [0]
         with _DATA_LOCK:
             return sorted({0, *self._data}) if self._data else [0]
 
@@ -326,30 +328,45 @@ class Value:
             data = self.read(index) if fresh else self.cached(index)
         t = self.traits  # read once: each trait through its descriptor is a Python call, on every publication
         label = t.label
-        if self._configs and index in self._configs:
-            label = f"{t.label} ({self._configs[index]})"
-        return ValueInfo(
-            uuid=self.uuid,
-            hadd=None if node is None else node.hadd,
-            node_uuid=None if node is None else node.uuid,
-            genre=t.genre,
-            type=t.type,
-            cmd_class=t.cmd_class,
-            index=index,
-            data=data,
-            default=t.default,
-            label=label,
-            help=t.help,
-            units=t.units,
-            min=t.min,
-            max=t.max,
-            list_items=t.list_items,
-            is_readonly=t.is_readonly,
-            is_writeonly=t.is_writeonly,
-            is_polled=self.is_polled,
-            poll_delay=_num(self.poll_delay),
-            entry_name=t.entry_name,
+        configs = self._configs
+        if configs and index in configs:
+            label = f"{t.label} ({configs[index]})"
+        delay = self.poll_delay
+        polled = self.master is None and not self.paused and delay > 0 and not t.is_writeonly  # is_polled
+        delay = int(delay) if type(delay) is float and delay.is_integer() else _num(delay)
+        hadd = None if node is None else node.hadd
+        node_uuid = None if node is None else node.uuid
+        # Built positionally, in ValueInfo's field order (a third cheaper than by keywords, and this runs
+        # for every publication); tests/node/test_publish_path.py checks every field.
+        info = ValueInfo(
+            self.uuid,
+            hadd,
+            node_uuid,
+            t.genre,
+            t.type,
+            t.cmd_class,
+            index,
+            data,
+            t.default,
+            label,
+            t.help,
+            t.units,
+            t.min,
+            t.max,
+            t.list_items,
+            t.is_readonly,
+            t.is_writeonly,
+            polled,
+            delay,
+            None,  # voice_uuid
+            None,  # reply_hadd
+            t.entry_name,
+            {},  # extra
         )
+        # Every field but data comes from these (the traits are immutable, shared by equal values only; the
+        # delay's type, as 30 and 30.0 are equal but not the same text): the encoder keeps the text by it.
+        info.alike = (self.uuid, hadd, node_uuid, t, index, label, polled, delay, type(delay))
+        return info
 
     def infos(self, fresh: bool = False) -> list[ValueInfo]:
         return [self.info(i, fresh=fresh) for i in self.indexes]

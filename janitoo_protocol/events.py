@@ -221,6 +221,27 @@ class ValuePublication:
         return _text_of(self.value.extra, ERROR_KEY)
 
 
+# ValuePublication is frozen: its __init__ sets each field through object.__setattr__. A node builds one
+# per publication; this sets the same slots to the same values directly, at about half the cost.
+_new_object = object.__new__
+_set_genre, _set_hadd, _set_uuid, _set_values, _set_indexed = (
+    getattr(ValuePublication, f).__set__ for f in ("genre", "hadd", "uuid", "values", "indexed")
+)
+
+
+def value_publication(
+    genre: Genre, hadd: Hadd, uuid: str, values: tuple[ValueInfo, ...], indexed: bool = False
+) -> ValuePublication:
+    """`ValuePublication(genre, hadd, uuid, values, indexed)`, built faster (no checks to skip: it has none)."""
+    m: ValuePublication = _new_object(ValuePublication)
+    _set_genre(m, genre)
+    _set_hadd(m, hadd)
+    _set_uuid(m, uuid)
+    _set_values(m, values)
+    _set_indexed(m, indexed)
+    return m
+
+
 @dataclass(frozen=True, slots=True)
 class LeaseMessage:
     """The DHCP lease RPC (`/dhcp/lease/*`, `/dhcp/resolv/hadd`...) and its `/reply/<rep_uuid>` answers."""

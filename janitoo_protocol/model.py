@@ -81,6 +81,10 @@ class ValueInfo:
     extra: Mapping[str, Any] = field(default_factory=dict)
     # The keys the payload had, so a decoded value re-encodes to the same key set (echoes omit some).
     wire_keys: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    # A producer's promise, for the encoder: infos with equal `alike` keys have equal fields but `data`
+    # (a node's values build one from what their fields come from), so the text written for one serves
+    # all (valuejson). Not an init field: `replace`, the way to change a field, leaves it None.
+    alike: tuple[Any, ...] | None = field(default=None, init=False, compare=False, repr=False)
 
     @classmethod
     def from_wire(cls, raw: Mapping[str, Any]) -> ValueInfo:

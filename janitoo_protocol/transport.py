@@ -539,7 +539,14 @@ class JanitooClient:
     def publish(self, message: Message) -> None:
         """Encode and publish one message (QoS 0, not retained, as the original)."""
         topic, payload = encode(message, self.topics)
-        self.publish_raw(topic, payload)
+        # publish_raw's body, not a call to it: a node's every publication comes this way.
+        try:
+            info = self._mqtt.publish(topic, payload)
+        except ValueError as exc:  # paho's checks of the topic and payload size: ours is the error family
+            raise UsageError(f"cannot publish to {topic[:80]!r}: {exc}") from None
+        if info.rc:  # MQTT_ERR_SUCCESS is 0
+            self._publish_failed(topic, info.rc)
+        self._last_published = info
 
     def publish_raw(self, topic: str, payload: bytes | str, qos: int = 0, retain: bool = False) -> None:
         """Publish bytes as they are (tools that replay captured traffic)."""
@@ -549,9 +556,15 @@ class JanitooClient:
             ValueError
         ) as exc:  # paho's checks of the topic, payload size and qos: ours is the error family
             raise UsageError(f"cannot publish to {topic[:80]!r}: {exc}") from None
-        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
-            log.warning("publish on %s failed: %s", topic, mqtt.error_string(info.rc))
+        if info.rc:
+            self._publish_failed(topic, info.rc)
         self._last_published = info
+
+    @staticmethod
+    def _publish_failed(topic: str, rc: int) -> None:
+        # Not connected is no failure: paho reconnects by itself and the next publication goes out.
+        if rc != mqtt.MQTT_ERR_NO_CONN:
+            log.warning("publish on %s failed: %s", topic, mqtt.error_string(rc))
 
     def wait_written(self, timeout: float) -> bool:
         """Wait until everything published so far is written to the connection (True); False after

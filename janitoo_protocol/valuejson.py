@@ -55,6 +55,9 @@ _isfinite = math.isfinite
 def value_writer(dumps: Callable[[Any], str]) -> Callable[[ValueInfo], str]:
     """A function writing `dumps(value.to_wire())` for a value, from the kept text when there is one."""
     kept_texts: dict[tuple[Any, ...], Kept] = {}
+    # The same texts by their values' `alike` keys (model.py): one look-up of a short key instead of
+    # reading and comparing every field, for the values a node publishes again and again.
+    kept_alike: dict[tuple[Any, ...], Kept] = {}
     hits = 0  # kept texts used again since the cache was last emptied
     plain = 0  # writes left that keep nothing, after a cache whose texts were seldom used again
 
@@ -65,44 +68,12 @@ def value_writer(dumps: Callable[[Any], str]) -> Callable[[ValueInfo], str]:
             if plain:
                 plain -= 1
             return dumps(value.to_wire())
-        fields = _static(value)
-        types = tuple(map(type, fields))
-        key = (fields, types, value.wire_keys)
-        try:
-            kept = kept_texts.get(key)
-        except TypeError:  # an unhashable field (a list of items...): never kept
-            return dumps(value.to_wire())
+        alike = value.alike
+        kept = None if alike is None else kept_alike.get(alike)
         if kept is None:
-            # Only keys of keyable types are ever stored, with floats as their repr: a key equal to one
-            # of them has the same types, and no raw float is equal to a repr.
-            if not _KEYABLE.issuperset(types) and not all(map(_keyable, types)):
-                return dumps(value.to_wire())
-            if float in types:
-                key = (
-                    tuple(_float_repr(f) if type(f) is float else f for f in fields),
-                    types,
-                    value.wire_keys,
-                )
-                kept = kept_texts.get(key)
+            kept = kept_text(value, alike)
             if kept is None:
-                if len(kept_texts) >= MAX_KEPT:
-                    # Full. If its texts were seldom used again, more distinct values go round than it
-                    # holds, and keeping costs more than it saves: the next ones are written plainly.
-                    if hits < len(kept_texts):
-                        plain = MAX_KEPT
-                    hits = 0
-                    kept_texts.clear()
-                    if plain:
-                        plain -= 1
-                        return dumps(value.to_wire())
-                kept = _split(value.to_wire(), dumps)
-                # Keys that are not text could be equal without being the same key on the wire: not kept;
-                # nor a text far longer than a value's (about 500 bytes): the cache stays a few MB at most.
-                if (value.wire_keys is None or _TEXT.issuperset(map(type, value.wire_keys))) and (
-                    len(kept[0]) + len(kept[1] or "") <= MAX_KEPT_TEXT
-                ):
-                    kept_texts[key] = kept
-                hits -= 1  # not a use again (counted just below)
+                return dumps(value.to_wire())
         hits += 1
         head, tail = kept
         if tail is None:
@@ -121,6 +92,57 @@ def value_writer(dumps: Callable[[Any], str]) -> Callable[[ValueInfo], str]:
         if data is None:
             return head + "null" + tail
         return head + dumps(data) + tail
+
+    def kept_text(value: ValueInfo, alike: tuple[Any, ...] | None) -> Kept | None:
+        """The text kept for the value's fields (and under `alike`), made and kept if it may be; None:
+        write the value plainly."""
+        nonlocal hits, plain
+        fields = _static(value)
+        types = tuple(map(type, fields))
+        key = (fields, types, value.wire_keys)
+        try:
+            kept = kept_texts.get(key)
+        except TypeError:  # an unhashable field (a list of items...): never kept
+            return None
+        if kept is None:
+            # Only keys of keyable types are ever stored, with floats as their repr: a key equal to one
+            # of them has the same types, and no raw float is equal to a repr.
+            if not _KEYABLE.issuperset(types) and not all(map(_keyable, types)):
+                return None
+            if float in types:
+                key = (
+                    tuple(_float_repr(f) if type(f) is float else f for f in fields),
+                    types,
+                    value.wire_keys,
+                )
+                kept = kept_texts.get(key)
+            if kept is None:
+                if len(kept_texts) >= MAX_KEPT:
+                    # Full. If its texts were seldom used again, more distinct values go round than it
+                    # holds, and keeping costs more than it saves: the next ones are written plainly.
+                    if hits < len(kept_texts):
+                        plain = MAX_KEPT
+                    hits = 0
+                    kept_texts.clear()
+                    kept_alike.clear()
+                    if plain:
+                        plain -= 1
+                        return None
+                kept = _split(value.to_wire(), dumps)
+                # Keys that are not text could be equal without being the same key on the wire: not kept;
+                # nor a text far longer than a value's (about 500 bytes): the cache stays a few MB at most.
+                if (value.wire_keys is None or _TEXT.issuperset(map(type, value.wire_keys))) and (
+                    len(kept[0]) + len(kept[1] or "") <= MAX_KEPT_TEXT
+                ):
+                    kept_texts[key] = kept
+                else:
+                    alike = None  # written this once, kept under no key
+                hits -= 1  # not a use again (counted by the caller)
+        if alike is not None:
+            if len(kept_alike) >= MAX_KEPT:
+                kept_alike.clear()
+            kept_alike[alike] = kept
+        return kept
 
     return write
 

@@ -40,6 +40,7 @@ FULL = [
     ("Node memory under 10 MB requests", ["oversized_payloads.py"]),
     ("Web manager: 1,000 nodes, ~500 values/s, 5 pages, 10 minutes (`jnt web`)", ["web.py"]),
     ("Soak: 1,000 simulated nodes and the HelloWorld V3 node for an hour", ["soak.py"]),
+    ("The simulator's CPU at steady state (1,000 nodes, spread)", ["sim_steady.py"]),
     ("Command-line start-up (`jnt --help`, `jnt-node --help`)", ["cli_start.py"]),
 ]
 QUICK_ARGS = {
@@ -54,6 +55,7 @@ QUICK_ARGS = {
     "web.py": ["--minutes", "1", "--warmup", "20", "--samples", "50"],
     "soak.py": ["--minutes", "2", "--warmup", "1", "--interval", "10", "--controllers", "10"],
     "cli_start.py": ["--runs", "3"],
+    "sim_steady.py": ["--runs", "1", "--window", "20"],
 }
 SUMMARY = "summary: "
 

@@ -201,7 +201,7 @@ class NodeManager:
         """Heartbeat every node now (after a broker reconnect, so the network sees us at once)."""
         if self.online:
             for node in self.nodes.values():
-                self._heartbeat(node)
+                self._heartbeat(node, first=True)  # spread again after, if spread: not all in step
 
     # ------------------------------------------------------------------------------ heartbeats
 

@@ -92,8 +92,11 @@ def test_the_simulate_command_runs_until_a_signal_and_stops_cleanly(
     assert f"simulating 2 controllers, 6 nodes on 127.0.0.1:{broker.port}" in err
 
 
-def _publication_times(tmp_path: Path, spread: bool) -> dict[str, list[float]]:
-    """When each node of a simulated controller heartbeats and polls in its first 90 s (sans threads)."""
+def _publication_times(
+    tmp_path: Path, spread: bool, announce_at: float | None = None
+) -> dict[str, list[float]]:
+    """When each node of a simulated controller heartbeats and polls in its first 90 s (sans threads),
+    with every node announced again at `announce_at` (what a broker reconnect does)."""
     cfg = JanitooConfig(write_config(tmp_path / "sim.conf", 1, 10, 1, heartbeat=30, poll=30))
     sched = ManualScheduler()
     times: dict[str, list[float]] = {}
@@ -107,7 +110,10 @@ def _publication_times(tmp_path: Path, spread: bool) -> dict[str, list[float]]:
                         publish).manager  # fmt: skip
     manager.spread = spread
     manager.start()
-    sched.advance(90)
+    if announce_at is not None:
+        sched.advance(announce_at)
+        manager.announce()
+    sched.advance(90 - (announce_at or 0))
     return times
 
 
@@ -126,3 +132,11 @@ def test_spread_nodes_beat_and_poll_apart_after_their_first_time_at_start(tmp_pa
 def test_without_spread_every_node_keeps_the_beat_of_the_start(tmp_path: Path) -> None:
     times = _publication_times(tmp_path, spread=False)
     assert {tuple(at) for at in times.values()} == {(0.0, 30.0, 60.0, 90.0)}
+
+
+def test_nodes_announced_after_a_reconnect_stay_spread(tmp_path: Path) -> None:
+    times = _publication_times(tmp_path, spread=True, announce_at=45.0)
+    beats = {name: at for name, at in times.items() if name.startswith("Heartbeat")}
+    assert all(45.0 in at for at in beats.values())  # every node said at once that it is there
+    after = sorted(next(t for t in at if t > 45.0) for at in beats.values())
+    assert len(set(after)) == len(after) and 45.0 < after[0] and after[-1] < 75.0  # then apart again

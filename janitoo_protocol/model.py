@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -296,6 +296,94 @@ def _key_order(keys: tuple[str, ...]) -> tuple[str, ...]:
 _known_hadds = known_hadds()
 _ALL_KEYS_LEN = len(VALUE_KEYS) + 1
 _NODE_KEYSET = frozenset(NODE_KEYS) | {"state"}
+
+# The two key orders every value dict of the original (and of our encoder) comes in: True when
+# entry_name leads. The batch builder below reads a dict in one of them by position, not by key.
+_ORIGINAL_ORDERS: dict[tuple[str, ...], bool] = {("entry_name", *VALUE_KEYS): True, VALUE_KEYS: False}
+_new_object = object.__new__
+
+
+def values_from_wire(raws: Iterable[Any]) -> list[ValueInfo]:
+    """`[ValueInfo.from_wire(raw) for raw in raws]`, built faster: a discovery reply's hot path.
+
+    A dict in one of the original's key orders, each field of the JSON type the original sends, is read
+    by position and its ValueInfo filled slot by slot (no `__init__` call, no look-up per key); the
+    conditions are from_wire's own fast path, so the result is the same object. Anything else goes
+    through from_wire itself, in turn: the same values, and the same first error.
+    """
+    out: list[ValueInfo] = []
+    add = out.append
+    from_wire = ValueInfo.from_wire
+    new = _new_object
+    known = _known_hadds
+    prev: tuple[Any, ...] | None = None
+    kept: tuple[str, ...] = ()
+    named_first: bool | None = None
+    for raw in raws:
+        if type(raw) is not dict:
+            add(from_wire(raw))
+            continue
+        keys = tuple(raw)
+        # The values of one reply share their order (and msgspec and json share the key strings within
+        # one payload, so this comparison is one of pointers).
+        if keys != prev:
+            prev = keys
+            named_first = _ORIGINAL_ORDERS.get(keys)
+            if named_first is not None:
+                kept = _KEY_ORDERS.get(keys) or _key_order(keys)
+        if named_first:
+            (entry_name, uuid, node_uuid, voice_uuid, hadd, cmd_class, ro, wo, default, label, help_text,
+             units, list_items, vmax, vmin, genre, vtype, index, polled, poll, reply_hadd, data) = raw.values()  # fmt: skip
+        elif named_first is not None:
+            (uuid, node_uuid, voice_uuid, hadd, cmd_class, ro, wo, default, label, help_text, units,
+             list_items, vmax, vmin, genre, vtype, index, polled, poll, reply_hadd, data) = raw.values()  # fmt: skip
+            entry_name = None
+        else:
+            add(from_wire(raw))
+            continue
+        if not (
+            type(uuid) is str and uuid
+            and type(cmd_class) is int and type(genre) is int and type(vtype) is int
+            and type(index) is int and (type(poll) is int or type(poll) is float)
+            and type(ro) is bool and type(wo) is bool and type(polled) is bool
+            and (node_uuid is None or type(node_uuid) is str) and (label is None or type(label) is str)
+            and (help_text is None or type(help_text) is str) and (units is None or type(units) is str)
+            and (voice_uuid is None or type(voice_uuid) is str)
+            and (entry_name is None or type(entry_name) is str)
+        ):  # fmt: skip
+            add(from_wire(raw))
+            continue
+        if hadd is not None:
+            hadd = (type(hadd) is str and known.get(hadd)) or parse_hadd_or_none(hadd)
+        if reply_hadd is not None:
+            reply_hadd = (type(reply_hadd) is str and known.get(reply_hadd)) or parse_hadd_or_none(reply_hadd)
+        v = new(ValueInfo)
+        v.uuid = uuid
+        v.hadd = hadd
+        v.node_uuid = node_uuid
+        v.genre = genre
+        v.type = vtype
+        v.cmd_class = cmd_class
+        v.index = index
+        v.data = data
+        v.default = default
+        v.label = label
+        v.help = help_text
+        v.units = units
+        v.min = vmin
+        v.max = vmax
+        v.list_items = list_items
+        v.is_readonly = ro
+        v.is_writeonly = wo
+        v.is_polled = polled
+        v.poll_delay = poll
+        v.voice_uuid = voice_uuid
+        v.reply_hadd = reply_hadd
+        v.entry_name = entry_name
+        v.extra = {}
+        v.wire_keys = kept
+        add(v)
+    return out
 
 
 # Our extension key in a node's discovery dict: true when the node reads and writes the instance a GET

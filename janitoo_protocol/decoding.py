@@ -33,7 +33,7 @@ from .events import (
     ValueRequest,
 )
 from .jsonfast import loads
-from .model import NodeInfo, ValueInfo, values_from_wire
+from .model import NodeInfo, ValueInfo, value_from_wire, values_from_wire
 from .topics import DEFAULT_TOPICS, TopicInfo, TopicKind, Topics
 
 _STATE_RE = re.compile(r"^[A-Z][A-Z_]{0,31}$")
@@ -41,6 +41,7 @@ _STATE_RE = re.compile(r"^[A-Z][A-Z_]{0,31}$")
 _STATES: dict[str, str] = {s.value: s for s in NodeState}
 # A plain int: compared once per request on the receive path.
 _DISCOVERY = int(CommandClass.DISCOVERY)
+_VALUES = TopicKind.VALUES
 
 
 def _object_hook(obj: dict[str, Any]) -> Any:
@@ -91,13 +92,21 @@ def _json_object(payload: bytes | bytearray | str, topic: str) -> dict[str, Any]
         else:
             hook = b"$" in payload and b'"$' in payload
         obj = json.loads(_text(payload, topic), object_hook=_object_hook) if hook else loads(payload)
-    except UnicodeDecodeError as exc:
-        raise ProtocolError(f"payload is not UTF-8 ({exc.reason} at byte {exc.start})", topic) from None
     except (ValueError, RecursionError) as exc:
-        raise ProtocolError(f"payload is not JSON ({exc})", topic) from None
+        raise _not_json(exc, topic) from None
     if type(obj) is not dict:
-        raise ProtocolError(f"payload must be a JSON object, got {type(obj).__name__}", topic)
+        raise _not_an_object(obj, topic)
     return obj
+
+
+def _not_json(exc: ValueError | RecursionError, topic: str) -> ProtocolError:
+    if isinstance(exc, UnicodeDecodeError):
+        return ProtocolError(f"payload is not UTF-8 ({exc.reason} at byte {exc.start})", topic)
+    return ProtocolError(f"payload is not JSON ({exc})", topic)
+
+
+def _not_an_object(obj: Any, topic: str) -> ProtocolError:
+    return ProtocolError(f"payload must be a JSON object, got {type(obj).__name__}", topic)
 
 
 def _state(raw: Any, topic: str) -> str:
@@ -155,7 +164,40 @@ def _kind(obj: Mapping[str, Any], topic: str) -> str:
 def decode(topic: str, payload: bytes | bytearray | str, topics: Topics = DEFAULT_TOPICS) -> Message:
     """Decode one MQTT message into a typed message; raises ProtocolError and nothing else."""
     try:
-        return _decode(topics.parse(topic), topic, payload)
+        return decode_parsed(topics.parse(topic), topic, payload)
+    except ProtocolError as exc:
+        if exc.topic is None:
+            raise ProtocolError(exc.reason, topic) from None
+        raise
+    except (LookupError, TypeError, ValueError, AttributeError, RecursionError, OverflowError) as exc:
+        raise ProtocolError(f"malformed payload ({type(exc).__name__}: {exc})", topic) from None
+
+
+def decode_parsed(info: TopicInfo, topic: str, payload: bytes | bytearray | str) -> Message:
+    """`decode` of a topic already parsed into `info` (a receiver remembers the TopicInfo of its topics)."""
+    try:
+        # A receiver's most frequent message, a single value publication, decoded here in one call: the
+        # steps of _decode, _json_object and _publication below, without their calls (each costs about
+        # as much as a field of the value). Anything else (an extended-JSON "$", a payload that is not
+        # bytes, an indexed publication) takes the general path.
+        if info.kind is _VALUES and type(payload) is bytes and b"$" not in payload:
+            try:
+                obj = loads(payload)
+            except (ValueError, RecursionError) as exc:
+                raise _not_json(exc, topic) from None
+            if type(obj) is not dict:
+                raise _not_an_object(obj, topic)
+            if "genre" not in obj and "uuid" not in obj:
+                return _publication(obj, info, topic)
+            # _single_publication, inline.
+            m = _new_object(ValuePublication)
+            _set_genre(m, info.genre)
+            _set_hadd(m, info.hadd)
+            _set_uuid(m, info.uuid)
+            _set_values(m, (value_from_wire(obj),))
+            _set_indexed(m, False)
+            return m
+        return _decode(info, topic, payload)
     except ProtocolError as exc:
         if exc.topic is None:
             raise ProtocolError(exc.reason, topic) from None
@@ -356,8 +398,10 @@ _set_genre, _set_hadd, _set_uuid, _set_values, _set_indexed = (
 )
 
 
-def _single_publication(genre: Any, hadd: Hadd, uuid: str, value: ValueInfo) -> ValuePublication:
-    """ValuePublication(genre, hadd, uuid, (value,)), built faster."""
+def _single_publication(
+    genre: Any, hadd: Hadd | None, uuid: str | None, value: ValueInfo
+) -> ValuePublication:
+    """ValuePublication(genre, hadd, uuid, (value,)), built faster (a values topic names hadd and uuid)."""
     m = _new_object(ValuePublication)
     _set_genre(m, genre)
     _set_hadd(m, hadd)
@@ -371,7 +415,7 @@ def _publication(obj: Mapping[str, Any], info: TopicInfo, topic: str) -> ValuePu
     assert info.hadd is not None and info.genre is not None and info.uuid is not None
     # Receivers tell a single value from an indexed set by a "genre" (or "uuid") key at the top level.
     if "genre" in obj or "uuid" in obj:
-        return _single_publication(info.genre, info.hadd, info.uuid, ValueInfo.from_wire(obj))
+        return _single_publication(info.genre, info.hadd, info.uuid, values_from_wire((obj,))[0])
     if not obj:
         raise ProtocolError("an indexed value publication needs at least one index", topic)
     values = tuple(values_from_wire(obj.values()))

@@ -89,123 +89,9 @@ class ValueInfo:
     @classmethod
     def from_wire(cls, raw: Mapping[str, Any]) -> ValueInfo:
         """Build from a wire dict; raises ProtocolError when it is not a value dict."""
-        if type(raw) is dict:
-            n = len(raw)
-            # The receivers' hot path: a dict with exactly the original's keys, each of the JSON type the
-            # original sends, is taken as it is (the checks further down would change nothing).
-            try:
-                if n == _ALL_KEYS_LEN:
-                    fields = _get_all(raw)
-                elif n == _VALUE_KEYS_LEN:
-                    fields = _get_value_keys(raw) + (None,)
-                else:
-                    fields = None
-            except KeyError:
-                fields = None
-            if fields is not None:
-                (uuid, node_uuid, voice_uuid, hadd, cmd_class, ro, wo, default, label, help_text, units,
-                 list_items, vmax, vmin, genre, vtype, index, polled, poll, reply_hadd, data,
-                 entry_name) = fields  # fmt: skip
-                if (
-                    type(uuid) is str and uuid
-                    and type(cmd_class) is int and type(genre) is int and type(vtype) is int
-                    and type(index) is int and (type(poll) is int or type(poll) is float)
-                    and type(ro) is bool and type(wo) is bool and type(polled) is bool
-                    and (node_uuid is None or type(node_uuid) is str) and (label is None or type(label) is str)
-                    and (help_text is None or type(help_text) is str) and (units is None or type(units) is str)
-                    and (voice_uuid is None or type(voice_uuid) is str)
-                    and (entry_name is None or type(entry_name) is str)
-                ):  # fmt: skip
-                    if hadd is not None:
-                        hadd = (type(hadd) is str and _known_hadds.get(hadd)) or parse_hadd_or_none(hadd)
-                    if reply_hadd is not None:
-                        reply_hadd = (
-                            type(reply_hadd) is str and _known_hadds.get(reply_hadd)
-                        ) or parse_hadd_or_none(reply_hadd)
-                    return cls(
-                        uuid, hadd, node_uuid, genre, vtype, cmd_class, index, data, default, label, help_text,
-                        units, vmin, vmax, list_items, ro, wo, polled, poll, voice_uuid, reply_hadd, entry_name,
-                        {}, _KEY_ORDERS.get(order := tuple(raw)) or _key_order(order),
-                    )  # fmt: skip
-        if type(raw) is not dict and not isinstance(raw, Mapping):
-            raise ProtocolError(f"a value must be a JSON object, got {type(raw).__name__}")
-        uuid = raw.get("uuid")
-        if not isinstance(uuid, str) or not uuid:
-            raise ProtocolError(f"a value needs a text uuid, got {uuid!r}")
-        g = raw.get
-        # Fast paths: well-formed payloads already carry the right JSON types; only odd ones (string
-        # numbers, string booleans...) go through the converting helpers. This is the receivers' hot path.
-        cmd_class = g("cmd_class")
-        if type(cmd_class) is not int:
-            if cmd_class is None and "cmd_classes" in raw:
-                # The "old protocol" fallback of the original receivers.
-                cc = g("cmd_classes")
-                cmd_class = cc[0] if isinstance(cc, list) and cc else cc
-            cmd_class = _int({"cmd_class": cmd_class}, "cmd_class", 0)
-        genre = g("genre")
-        if type(genre) is not int:
-            genre = _int(raw, "genre", 1)
-        vtype = g("type")
-        if type(vtype) is not int:
-            vtype = _int(raw, "type", 1)
-        index = g("index")
-        if type(index) is not int:
-            index = _int(raw, "index", 0)
-        poll = g("poll_delay", 0)
-        if type(poll) is not int and type(poll) is not float:
-            try:
-                poll = float(poll) if poll is not None and not isinstance(poll, bool) else 0
-            except (TypeError, ValueError, OverflowError):
-                raise ProtocolError(f"poll_delay must be a number, got {poll!r}") from None
-        ro = g("is_readonly")
-        if type(ro) is not bool:
-            ro = _bool(ro, True)
-        wo = g("is_writeonly")
-        if type(wo) is not bool:
-            wo = _bool(wo, False)
-        polled = g("is_polled")
-        if type(polled) is not bool:
-            polled = _bool(polled, False)
-        # Text fields are kept as they come when they are text (or null), else made text.
-        node_uuid, label, help_text = g("node_uuid"), g("label"), g("help")
-        units, voice_uuid, entry_name = g("units"), g("voice_uuid"), g("entry_name")
-        if not all(
-            v is None or type(v) is str for v in (node_uuid, label, help_text, units, voice_uuid, entry_name)
-        ):
-            node_uuid, label, help_text, units, voice_uuid, entry_name = (
-                _opt_str(v) for v in (node_uuid, label, help_text, units, voice_uuid, entry_name)
-            )
-        hadd = g("hadd")
-        reply_hadd = g("reply_hadd")
-        extra = (
-            {} if raw.keys() <= _VALUE_KEYSET else {k: v for k, v in raw.items() if k not in _VALUE_KEYSET}
-        )
-        return cls(
-            uuid,
-            None if hadd is None else parse_hadd_or_none(hadd),
-            node_uuid,
-            genre,
-            vtype,
-            cmd_class,
-            index,
-            g("data"),
-            g("default"),
-            label,
-            help_text,
-            units,
-            g("min"),
-            g("max"),
-            g("list_items"),
-            ro,
-            wo,
-            polled,
-            poll,
-            voice_uuid,
-            None if reply_hadd is None else parse_hadd_or_none(reply_hadd),
-            entry_name,
-            extra,
-            wire_keys=tuple(raw.keys()),
-        )
+        if cls is ValueInfo:
+            return value_from_wire(raw)
+        return _value_from_mapping(cls, raw)
 
     def to_wire(self) -> dict[str, Any]:
         """The wire dict: the keys it was decoded with, or the original's full key set."""
@@ -261,6 +147,126 @@ class ValueInfo:
         return replace(self, data=data)
 
 
+def _value_from_mapping(cls: type[ValueInfo], raw: Mapping[str, Any]) -> ValueInfo:
+    """ValueInfo.from_wire's general path: any mapping, any key order, the original's odd types converted."""
+    if type(raw) is dict:
+        n = len(raw)
+        # A dict with exactly the original's keys (here in another order than the original's, which
+        # values_from_wire reads faster), each of the JSON type the original sends, is taken as it is:
+        # the checks further down would change nothing.
+        try:
+            if n == _ALL_KEYS_LEN:
+                fields = _get_all(raw)
+            elif n == _VALUE_KEYS_LEN:
+                fields = _get_value_keys(raw) + (None,)
+            else:
+                fields = None
+        except KeyError:
+            fields = None
+        if fields is not None:
+            (uuid, node_uuid, voice_uuid, hadd, cmd_class, ro, wo, default, label, help_text, units,
+             list_items, vmax, vmin, genre, vtype, index, polled, poll, reply_hadd, data,
+             entry_name) = fields  # fmt: skip
+            if (
+                type(uuid) is str and uuid
+                and type(cmd_class) is int and type(genre) is int and type(vtype) is int
+                and type(index) is int and (type(poll) is int or type(poll) is float)
+                and type(ro) is bool and type(wo) is bool and type(polled) is bool
+                and (node_uuid is None or type(node_uuid) is str) and (label is None or type(label) is str)
+                and (help_text is None or type(help_text) is str) and (units is None or type(units) is str)
+                and (voice_uuid is None or type(voice_uuid) is str)
+                and (entry_name is None or type(entry_name) is str)
+            ):  # fmt: skip
+                if hadd is not None:
+                    hadd = (type(hadd) is str and _known_hadds.get(hadd)) or parse_hadd_or_none(hadd)
+                if reply_hadd is not None:
+                    reply_hadd = (
+                        type(reply_hadd) is str and _known_hadds.get(reply_hadd)
+                    ) or parse_hadd_or_none(reply_hadd)
+                return cls(
+                    uuid, hadd, node_uuid, genre, vtype, cmd_class, index, data, default, label, help_text,
+                    units, vmin, vmax, list_items, ro, wo, polled, poll, voice_uuid, reply_hadd, entry_name,
+                    {}, _KEY_ORDERS.get(order := tuple(raw)) or _key_order(order),
+                )  # fmt: skip
+    if type(raw) is not dict and not isinstance(raw, Mapping):
+        raise ProtocolError(f"a value must be a JSON object, got {type(raw).__name__}")
+    uuid = raw.get("uuid")
+    if not isinstance(uuid, str) or not uuid:
+        raise ProtocolError(f"a value needs a text uuid, got {uuid!r}")
+    g = raw.get
+    # Fast paths: well-formed payloads already carry the right JSON types; only odd ones (string
+    # numbers, string booleans...) go through the converting helpers.
+    cmd_class = g("cmd_class")
+    if type(cmd_class) is not int:
+        if cmd_class is None and "cmd_classes" in raw:
+            # The "old protocol" fallback of the original receivers.
+            cc = g("cmd_classes")
+            cmd_class = cc[0] if isinstance(cc, list) and cc else cc
+        cmd_class = _int({"cmd_class": cmd_class}, "cmd_class", 0)
+    genre = g("genre")
+    if type(genre) is not int:
+        genre = _int(raw, "genre", 1)
+    vtype = g("type")
+    if type(vtype) is not int:
+        vtype = _int(raw, "type", 1)
+    index = g("index")
+    if type(index) is not int:
+        index = _int(raw, "index", 0)
+    poll = g("poll_delay", 0)
+    if type(poll) is not int and type(poll) is not float:
+        try:
+            poll = float(poll) if poll is not None and not isinstance(poll, bool) else 0
+        except (TypeError, ValueError, OverflowError):
+            raise ProtocolError(f"poll_delay must be a number, got {poll!r}") from None
+    ro = g("is_readonly")
+    if type(ro) is not bool:
+        ro = _bool(ro, True)
+    wo = g("is_writeonly")
+    if type(wo) is not bool:
+        wo = _bool(wo, False)
+    polled = g("is_polled")
+    if type(polled) is not bool:
+        polled = _bool(polled, False)
+    # Text fields are kept as they come when they are text (or null), else made text.
+    node_uuid, label, help_text = g("node_uuid"), g("label"), g("help")
+    units, voice_uuid, entry_name = g("units"), g("voice_uuid"), g("entry_name")
+    if not all(
+        v is None or type(v) is str for v in (node_uuid, label, help_text, units, voice_uuid, entry_name)
+    ):
+        node_uuid, label, help_text, units, voice_uuid, entry_name = (
+            _opt_str(v) for v in (node_uuid, label, help_text, units, voice_uuid, entry_name)
+        )
+    hadd = g("hadd")
+    reply_hadd = g("reply_hadd")
+    extra = {} if raw.keys() <= _VALUE_KEYSET else {k: v for k, v in raw.items() if k not in _VALUE_KEYSET}
+    return cls(
+        uuid,
+        None if hadd is None else parse_hadd_or_none(hadd),
+        node_uuid,
+        genre,
+        vtype,
+        cmd_class,
+        index,
+        g("data"),
+        g("default"),
+        label,
+        help_text,
+        units,
+        g("min"),
+        g("max"),
+        g("list_items"),
+        ro,
+        wo,
+        polled,
+        poll,
+        voice_uuid,
+        None if reply_hadd is None else parse_hadd_or_none(reply_hadd),
+        entry_name,
+        extra,
+        wire_keys=tuple(raw.keys()),
+    )
+
+
 _VALUE_KEYSET = frozenset(VALUE_KEYS) | {"entry_name"}
 # The original's keys, with and without entry_name, fetched at once by from_wire's hot path.
 _get_value_keys = itemgetter(*VALUE_KEYS)
@@ -300,20 +306,33 @@ _NODE_KEYSET = frozenset(NODE_KEYS) | {"state"}
 # The two key orders every value dict of the original (and of our encoder) comes in: True when
 # entry_name leads. The batch builder below reads a dict in one of them by position, not by key.
 _ORIGINAL_ORDERS: dict[tuple[str, ...], bool] = {("entry_name", *VALUE_KEYS): True, VALUE_KEYS: False}
+# Each key order seen -> (its kept tuple, its _ORIGINAL_ORDERS entry or None). Keyed by the first tuple
+# seen: msgspec (and json, within a payload) reuse their key strings, so a look-up compares pointers.
+_ORDERS: dict[tuple[Any, ...], tuple[tuple[str, ...], bool | None]] = {}
 _new_object = object.__new__
 
 
+def _order(keys: tuple[Any, ...]) -> tuple[tuple[str, ...], bool | None]:
+    info = _ORDERS.get(keys)
+    if info is None:
+        if len(_ORDERS) >= _MAX_KEY_ORDERS:
+            _ORDERS.clear()
+        info = _ORDERS[keys] = (_KEY_ORDERS.get(keys) or _key_order(keys), _ORIGINAL_ORDERS.get(keys))
+    return info
+
+
 def values_from_wire(raws: Iterable[Any]) -> list[ValueInfo]:
-    """`[ValueInfo.from_wire(raw) for raw in raws]`, built faster: a discovery reply's hot path.
+    """`[ValueInfo.from_wire(raw) for raw in raws]`, faster: a discovery reply's hot path.
 
     A dict in one of the original's key orders, each field of the JSON type the original sends, is read
-    by position and its ValueInfo filled slot by slot (no `__init__` call, no look-up per key); the
-    conditions are from_wire's own fast path, so the result is the same object. Anything else goes
-    through from_wire itself, in turn: the same values, and the same first error.
+    by position and its ValueInfo filled slot by slot (no `__init__` call, no look-up per key): what
+    the general path (_value_from_mapping) would build from it, field for field. Anything else goes
+    through that general path, in turn: the same values, and the same first error. value_from_wire
+    below is the same steps for one value.
     """
     out: list[ValueInfo] = []
     add = out.append
-    from_wire = ValueInfo.from_wire
+    general = _value_from_mapping
     new = _new_object
     known = _known_hadds
     prev: tuple[Any, ...] | None = None
@@ -321,16 +340,14 @@ def values_from_wire(raws: Iterable[Any]) -> list[ValueInfo]:
     named_first: bool | None = None
     for raw in raws:
         if type(raw) is not dict:
-            add(from_wire(raw))
+            add(general(ValueInfo, raw))
             continue
         keys = tuple(raw)
         # The values of one reply share their order (and msgspec and json share the key strings within
         # one payload, so this comparison is one of pointers).
         if keys != prev:
             prev = keys
-            named_first = _ORIGINAL_ORDERS.get(keys)
-            if named_first is not None:
-                kept = _KEY_ORDERS.get(keys) or _key_order(keys)
+            kept, named_first = _ORDERS.get(keys) or _order(keys)
         if named_first:
             (entry_name, uuid, node_uuid, voice_uuid, hadd, cmd_class, ro, wo, default, label, help_text,
              units, list_items, vmax, vmin, genre, vtype, index, polled, poll, reply_hadd, data) = raw.values()  # fmt: skip
@@ -339,7 +356,7 @@ def values_from_wire(raws: Iterable[Any]) -> list[ValueInfo]:
              list_items, vmax, vmin, genre, vtype, index, polled, poll, reply_hadd, data) = raw.values()  # fmt: skip
             entry_name = None
         else:
-            add(from_wire(raw))
+            add(general(ValueInfo, raw))
             continue
         if not (
             type(uuid) is str and uuid
@@ -351,7 +368,7 @@ def values_from_wire(raws: Iterable[Any]) -> list[ValueInfo]:
             and (voice_uuid is None or type(voice_uuid) is str)
             and (entry_name is None or type(entry_name) is str)
         ):  # fmt: skip
-            add(from_wire(raw))
+            add(general(ValueInfo, raw))
             continue
         if hadd is not None:
             hadd = (type(hadd) is str and known.get(hadd)) or parse_hadd_or_none(hadd)
@@ -384,6 +401,66 @@ def values_from_wire(raws: Iterable[Any]) -> list[ValueInfo]:
         v.wire_keys = kept
         add(v)
     return out
+
+
+def value_from_wire(raw: Any) -> ValueInfo:
+    """`ValueInfo.from_wire(raw)`: values_from_wire's steps for a single value (a value publication's hot
+    path), without the list and the loop. Keep the two alike: tests check both against the general path."""
+    if type(raw) is dict:
+        keys = tuple(raw)
+        kept, named_first = _ORDERS.get(keys) or _order(keys)
+        if named_first:
+            (entry_name, uuid, node_uuid, voice_uuid, hadd, cmd_class, ro, wo, default, label, help_text,
+             units, list_items, vmax, vmin, genre, vtype, index, polled, poll, reply_hadd, data) = raw.values()  # fmt: skip
+        elif named_first is not None:
+            (uuid, node_uuid, voice_uuid, hadd, cmd_class, ro, wo, default, label, help_text, units,
+             list_items, vmax, vmin, genre, vtype, index, polled, poll, reply_hadd, data) = raw.values()  # fmt: skip
+            entry_name = None
+        else:
+            return _value_from_mapping(ValueInfo, raw)
+        if (
+            type(uuid) is str and uuid
+            and type(cmd_class) is int and type(genre) is int and type(vtype) is int
+            and type(index) is int and (type(poll) is int or type(poll) is float)
+            and type(ro) is bool and type(wo) is bool and type(polled) is bool
+            and (node_uuid is None or type(node_uuid) is str) and (label is None or type(label) is str)
+            and (help_text is None or type(help_text) is str) and (units is None or type(units) is str)
+            and (voice_uuid is None or type(voice_uuid) is str)
+            and (entry_name is None or type(entry_name) is str)
+        ):  # fmt: skip
+            if hadd is not None:
+                hadd = (type(hadd) is str and _known_hadds.get(hadd)) or parse_hadd_or_none(hadd)
+            if reply_hadd is not None:
+                reply_hadd = (type(reply_hadd) is str and _known_hadds.get(reply_hadd)) or parse_hadd_or_none(
+                    reply_hadd
+                )
+            v = _new_object(ValueInfo)
+            v.uuid = uuid
+            v.hadd = hadd
+            v.node_uuid = node_uuid
+            v.genre = genre
+            v.type = vtype
+            v.cmd_class = cmd_class
+            v.index = index
+            v.data = data
+            v.default = default
+            v.label = label
+            v.help = help_text
+            v.units = units
+            v.min = vmin
+            v.max = vmax
+            v.list_items = list_items
+            v.is_readonly = ro
+            v.is_writeonly = wo
+            v.is_polled = polled
+            v.poll_delay = poll
+            v.voice_uuid = voice_uuid
+            v.reply_hadd = reply_hadd
+            v.entry_name = entry_name
+            v.extra = {}
+            v.wire_keys = kept
+            return v
+    return _value_from_mapping(ValueInfo, raw)
 
 
 # Our extension key in a node's discovery dict: true when the node reads and writes the instance a GET

@@ -17,7 +17,7 @@ from typing import Any
 
 from .addressing import Hadd
 from .codes import NETWORK_REQUESTS, Genre, NodeState
-from .decoding import decode
+from .decoding import decode, decode_parsed
 from .deferred import Deferred, NeverRaised, deferred_imports
 from .discovery import DiscoveryCollector
 from .encoding import encode
@@ -41,7 +41,7 @@ from .exchange import (
 from .model import ValueInfo
 from .network import NetworkMap
 from .retained import RetainedReader, RetainedTopics
-from .topics import Topics, filter_problem
+from .topics import TopicInfo, Topics, filter_problem
 
 # OpenSSL is loaded when a connection uses TLS (or a websocket, or a proxy), not by importing paho: a node
 # without TLS keeps about 5 MB less resident (deferred.py). Until `ssl` is imported no TLS socket exists, so
@@ -53,6 +53,8 @@ with deferred_imports(ssl, Deferred("hashlib"), Deferred("urllib.request")):
     from paho.mqtt.enums import CallbackAPIVersion
 
 log = logging.getLogger("janitoo.transport")
+_new_object = object.__new__
+_monotonic = time.monotonic
 
 # Heartbeat states of a controller that answers requests (the discovery's rule).
 _ANSWERING = frozenset({NodeState.ONLINE, NodeState.BOOT, NodeState.CONFIG})
@@ -77,7 +79,7 @@ class Envelope:
     `error` says why; a tool can still show the raw payload).
     """
 
-    __slots__ = ("topic", "payload", "qos", "retain", "received_at", "_topics", "_message", "_error")
+    __slots__ = ("topic", "payload", "qos", "retain", "received_at", "_topics", "_info", "_message", "_error")
 
     def __init__(
         self, topic: str, payload: bytes, qos: int, retain: bool, received_at: float, topics: Topics
@@ -88,13 +90,20 @@ class Envelope:
         self.retain = retain
         self.received_at = received_at
         self._topics = topics
+        # The parsed topic, when the receiver had it already (its route): decoding then skips parsing.
+        self._info: TopicInfo | None = None
         self._message: Message | None = None
         self._error: ProtocolError | None = None
 
     def _decode(self) -> None:
         if self._message is None and self._error is None:
             try:
-                self._message = decode(self.topic, self.payload, self._topics)
+                info = self._info
+                self._message = (
+                    decode(self.topic, self.payload, self._topics)
+                    if info is None
+                    else decode_parsed(info, self.topic, self.payload)
+                )
             except ProtocolError as exc:
                 self._failed(exc)
 
@@ -112,7 +121,12 @@ class Envelope:
         if message is None and self._error is None:
             # Decoded here rather than by _decode(): every handler of the receive path asks this once.
             try:
-                message = self._message = decode(self.topic, self.payload, self._topics)
+                info = self._info
+                message = self._message = (
+                    decode(self.topic, self.payload, self._topics)
+                    if info is None
+                    else decode_parsed(info, self.topic, self.payload)
+                )
             except ProtocolError as exc:
                 self._failed(exc)
         return message
@@ -125,6 +139,8 @@ class Envelope:
 
 
 Handler = Callable[[Envelope], None]
+# A remembered route: the topic's text, its subscriptions, and its TopicInfo (None: not a Janitoo topic).
+_Route = tuple[str, tuple["Subscription", ...], TopicInfo | None]
 
 
 class Subscription:
@@ -252,7 +268,8 @@ class JanitooClient:
         self.client_id = client_id or f"jnt-{os.getpid()}-{_uuid.uuid4().hex[:10]}"
         self._lock = threading.RLock()
         self._subs: list[Subscription] = []
-        self._routes: dict[str, tuple[Subscription, ...]] = {}  # topic -> matching subscriptions
+        # topic, as paho's bytes -> (its text, the matching subscriptions, its TopicInfo)
+        self._routes: dict[bytes, _Route] = {}
         self._filters: dict[str, int] = {}  # filter -> number of subscriptions using it
         self._suback: dict[int, threading.Event] = {}
         self._connected = threading.Event()  # CONNACK received
@@ -442,38 +459,67 @@ class JanitooClient:
             self._notify(True)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        topic = msg.topic
         payload = msg.payload
         if self.max_payload is not None and len(payload) > self.max_payload:
-            self._drop_oversized(topic, len(payload))
+            self._drop_oversized(msg, len(payload))
             return
-        env = Envelope(topic, payload if type(payload) is bytes else bytes(payload), msg.qos, msg.retain,
-                       time.monotonic(), self.topics)  # fmt: skip
-        # Matching every filter costs a Python call each; the same topics come again and again, so the
-        # matching subscriptions of a topic are remembered until the subscriptions change. A remembered
-        # route is read without the lock (one dict look-up is atomic); subscribe() and _remove() clear
-        # them under it before the broker can route anything new.
-        subs = self._routes.get(topic)
-        if subs is None:
-            with self._lock:
-                subs = tuple(s for s in self._subs if mqtt.topic_matches_sub(s.filter, topic))
-                if len(self._routes) >= 65536:
-                    self._routes.clear()
-                self._routes[topic] = subs
+        # Matching every filter costs a Python call each; the same topics come again and again, so a
+        # topic's text and matching subscriptions are remembered, by the topic's bytes as paho holds them
+        # (msg.topic would decode them again for each message), until the subscriptions change. A
+        # remembered route is read without the lock (one dict look-up is atomic); subscribe() and
+        # _remove() clear them under it before the broker can route anything new.
+        route = self._routes.get(msg._topic)
+        if route is None:
+            route = self._route(msg)
+            if route is None:
+                return
+        topic, subs, info = route
+        # Envelope's fields set here rather than by its __init__: one call less per message.
+        env = _new_object(Envelope)
+        env.topic = topic
+        env.payload = payload if type(payload) is bytes else bytes(payload)
+        env.qos = msg.qos
+        env.retain = msg.retain
+        env.received_at = _monotonic()
+        env._topics = self.topics
+        env._info = info
+        env._message = None
+        env._error = None
         for sub in subs:
             try:
                 sub.handler(env)
             except Exception:  # never raise into paho's network thread
-                log.exception("handler for %s failed on %s", sub.filter, msg.topic)
+                log.exception("handler for %s failed on %s", sub.filter, topic)
 
-    def _drop_oversized(self, topic: str, size: int) -> None:
+    def _route(self, msg: mqtt.MQTTMessage) -> _Route | None:
+        """The topic's text, matching subscriptions and parsed form, remembered; None for a topic that is
+        not UTF-8."""
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:
+            # A broker checks topics; one that does not must still not crash paho's thread.
+            log.warning("message on a topic that is not UTF-8 dropped: %.100r", msg._topic)
+            return None
+        try:
+            info: TopicInfo | None = self.topics.parse(topic)
+        except ProtocolError:
+            info = None  # not a Janitoo topic: decode() says why, when a handler asks
+        with self._lock:
+            route = (topic, tuple(s for s in self._subs if mqtt.topic_matches_sub(s.filter, topic)), info)
+            if len(self._routes) >= 65536:
+                self._routes.clear()
+            self._routes[msg._topic] = route
+        return route
+
+    def _drop_oversized(self, msg: mqtt.MQTTMessage, size: int) -> None:
         self.oversized += 1
         now = time.monotonic()
         # One line per period at most: a flood of big payloads must not become a flood of log lines.
         if now - self._oversized_logged_at >= _OVERSIZED_LOG_EVERY:
             self._oversized_logged_at = now
             log.warning("dropped a payload of %d bytes on %.100s (limit %d bytes; %d dropped so far)",
-                        size, topic, self.max_payload, self.oversized)  # fmt: skip
+                        size, msg._topic.decode("utf-8", "replace"), self.max_payload,
+                        self.oversized)  # fmt: skip
 
     def subscribe(
         self, topic_filter: str, handler: Handler | None = None, *, wait: bool = True, maxsize: int = 0

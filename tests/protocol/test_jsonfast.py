@@ -542,7 +542,9 @@ def test_the_backend_is_chosen_once_and_json_can_be_asked_for() -> None:
 def test_the_codec_tests_pass_with_the_json_fallback() -> None:
     # What a 32-bit Raspberry Pi without msgspec runs: the wire samples, golden messages and codec tests.
     env = {**os.environ, "JANITOO_JSON": "json", "PYTHONPATH": str(ROOT)}
-    modules = ["tests/protocol/test_wire_samples.py", "tests/protocol/test_messages.py"]
+    modules = [
+        "tests/protocol/test_wire_samples.py", "tests/protocol/test_messages.py", "tests/protocol/test_value_batch.py",
+    ]  # fmt: skip
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *modules],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,

@@ -28,6 +28,7 @@ from janitoo_protocol import (
     HeartbeatDispatch,
     ValuePublication,
     ValueRequest,
+    decode,
 )
 from janitoo_protocol.addressing import Hadd
 from janitoo_protocol.codes import CommandClass, Genre
@@ -658,6 +659,63 @@ def test_undecodable_message_is_logged_with_topic_and_reason_and_the_next_one_ar
     assert any(topic in m and reason in m and "undecodable" in m for m in logged), logged
     failures = [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], ProtocolError)]
     assert len(failures) == 2 and all(topic in r.getMessage() for r in failures)  # logged, not raised
+
+
+def test_routes_follow_subscriptions_added_and_closed_after_traffic(
+    client: JanitooClient, prefix: str
+) -> None:
+    # A topic's route is remembered after its first message: a subscription added or closed later must
+    # still change who gets the next one.
+    topic = f"{prefix}/values/user/0001/0001/x"
+    wide: queue.Queue[Envelope] = queue.Queue()
+    exact: queue.Queue[Envelope] = queue.Queue()
+    first = client.subscribe(client.topics.values_all(), wide.put)
+    client.publish_raw(topic, b'{"uuid": "x", "genre": 2, "data": 1}')
+    assert wide.get(timeout=WAIT).topic == topic
+    client.subscribe(topic, exact.put)
+    client.publish_raw(topic, b'{"uuid": "x", "genre": 2, "data": 2}')
+    for q in (wide, exact):
+        env = q.get(timeout=WAIT)
+        assert isinstance(env.message, ValuePublication) and env.message.value.data == 2
+    first.close()
+    client.publish_raw(topic, b'{"uuid": "x", "genre": 2, "data": 3}')
+    env = exact.get(timeout=WAIT)
+    assert isinstance(env.message, ValuePublication) and env.message.value.data == 3
+    assert wide.empty()
+
+
+def test_a_message_outside_the_protocol_topics_arrives_with_the_decode_error(
+    client: JanitooClient, prefix: str
+) -> None:
+    got: queue.Queue[Envelope] = queue.Queue()
+    client.subscribe(f"{prefix}/elsewhere/#", got.put)
+    topic = f"{prefix}/elsewhere/a/b"
+    client.publish_raw(topic, b'{"uuid": "x"}')
+    env = got.get(timeout=WAIT)
+    assert env.topic == topic and env.payload == b'{"uuid": "x"}' and env.message is None
+    with pytest.raises(ProtocolError) as raised:
+        decode(topic, env.payload, client.topics)
+    assert env.error is not None and env.error.reason == raised.value.reason and env.error.topic == topic
+
+
+def test_a_topic_that_is_not_utf8_is_dropped_with_a_warning_and_the_next_message_arrives(
+    client: JanitooClient, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Brokers refuse such topics; should one pass them on, paho's thread must not get the exception.
+    import paho.mqtt.client as mqtt
+
+    got: queue.Queue[Envelope] = queue.Queue()
+    client.subscribe(client.topics.values_all(), got.put)
+    bad = mqtt.MQTTMessage(topic=f"{prefix}/values/user/0001/0001/".encode() + b"\xff\xfe")
+    bad.payload = b'{"uuid": "x"}'
+    with caplog.at_level(logging.WARNING, logger="janitoo"):
+        client._on_message(client._mqtt, None, bad)
+        client._on_message(client._mqtt, None, bad)  # a second time: nothing remembered for it either
+    assert got.empty()
+    assert sum("not UTF-8" in r.getMessage() for r in caplog.records) == 2
+    client.publish_raw(f"{prefix}/values/user/0001/0001/x", b'{"uuid": "x", "genre": 2, "data": 4}')
+    env = got.get(timeout=WAIT)
+    assert isinstance(env.message, ValuePublication) and env.message.value.data == 4
 
 
 # --- get / set by ValueInfo ------------------------------------------------------------------------------

@@ -718,6 +718,31 @@ def test_a_topic_that_is_not_utf8_is_dropped_with_a_warning_and_the_next_message
     assert isinstance(env.message, ValuePublication) and env.message.value.data == 4
 
 
+def test_paho_debug_lines_are_skipped_unless_someone_listens_and_its_errors_always_pass(
+    client: JanitooClient, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import paho.mqtt.client as mqtt
+
+    got: queue.Queue[Envelope] = queue.Queue()
+    client.subscribe(client.topics.values_all(), got.put)
+    topic = f"{prefix}/values/user/0001/0001/x"
+
+    def paho_lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "janitoo.paho"]
+
+    with caplog.at_level(logging.INFO, logger="janitoo.paho"):
+        client.publish_raw(topic, b'{"uuid": "x", "genre": 2, "data": 1}')
+        got.get(timeout=WAIT)
+        client._mqtt._easy_log(mqtt.MQTT_LOG_ERR, "an error of paho's: %s", "still logged")
+    assert not any("PUBLISH" in line for line in paho_lines())
+    assert "an error of paho's: still logged" in paho_lines()
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="janitoo.paho"):
+        client.publish_raw(topic, b'{"uuid": "x", "genre": 2, "data": 2}')
+        got.get(timeout=WAIT)
+    assert any(line.startswith("Received PUBLISH") and topic in line for line in paho_lines()), paho_lines()
+
+
 # --- get / set by ValueInfo ------------------------------------------------------------------------------
 
 

@@ -399,6 +399,7 @@ def values_from_wire(raws: Iterable[Any]) -> list[ValueInfo]:
         v.entry_name = entry_name
         v.extra = {}
         v.wire_keys = kept
+        v.alike = None
         add(v)
     return out
 
@@ -459,6 +460,7 @@ def value_from_wire(raw: Any) -> ValueInfo:
             v.entry_name = entry_name
             v.extra = {}
             v.wire_keys = kept
+            v.alike = None
             return v
     return _value_from_mapping(ValueInfo, raw)
 

@@ -113,6 +113,14 @@ def test_the_fast_path_keeps_the_key_order_and_types_of_the_payload() -> None:
     assert value_from_wire(dict(VALUE)).extra is not v.extra
 
 
+def test_the_fast_paths_set_every_field_a_new_field_included() -> None:
+    # They fill the slots one by one: a field added to ValueInfo must be added to them too.
+    for v in (value_from_wire(dict(VALUE)), values_from_wire([dict(WITHOUT_ENTRY_NAME)])[0]):
+        for f in dataclasses.fields(ValueInfo):
+            getattr(v, f.name)  # an unset slot raises AttributeError
+        assert v == ValueInfo(**{f.name: getattr(v, f.name) for f in dataclasses.fields(ValueInfo) if f.init})
+
+
 def test_a_batch_raises_the_first_error_in_order_like_one_value_at_a_time() -> None:
     bad_type = {**VALUE, "genre": "not a number"}
     no_uuid = {**VALUE, "uuid": ""}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import operator
 import os
 import queue
 import socket
@@ -220,6 +221,11 @@ _PAHO_LOG = logging.getLogger("janitoo.paho")
 _PAHO_LOG.addFilter(_PahoRetriesAtDebug())
 
 
+def _text_of_topic(msg: mqtt.MQTTMessage) -> str:
+    key = _topic_key(msg)
+    return key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+
+
 class _PahoClient(mqtt.Client):
     """paho's client, minus a call into logging for each packet while nobody listens at DEBUG.
 
@@ -235,6 +241,15 @@ class _PahoClient(mqtt.Client):
 
 
 _PAHO_DEBUG = mqtt.MQTT_LOG_DEBUG
+
+# A received message's topic as paho holds it (bytes, `_topic`), the key of the remembered routes: reading
+# `msg.topic` would decode it again for every message. `_topic` is paho 2's, not its API: should a paho
+# release drop it, the decoded topic is the key, slower but the same.
+_topic_key: Callable[[mqtt.MQTTMessage], bytes | str] = (
+    operator.attrgetter("_topic")
+    if hasattr(mqtt.MQTTMessage(0, b"t"), "_topic")
+    else operator.attrgetter("topic")
+)
 
 # Seconds between two log lines about dropped oversized payloads.
 _OVERSIZED_LOG_EVERY = 10.0
@@ -286,7 +301,7 @@ class JanitooClient:
         self._lock = threading.RLock()
         self._subs: list[Subscription] = []
         # topic, as paho's bytes -> (its text, the matching subscriptions, its TopicInfo)
-        self._routes: dict[bytes, _Route] = {}
+        self._routes: dict[bytes | str, _Route] = {}
         self._filters: dict[str, int] = {}  # filter -> number of subscriptions using it
         self._suback: dict[int, threading.Event] = {}
         self._connected = threading.Event()  # CONNACK received
@@ -485,7 +500,7 @@ class JanitooClient:
         # (msg.topic would decode them again for each message), until the subscriptions change. A
         # remembered route is read without the lock (one dict look-up is atomic); subscribe() and
         # _remove() clear them under it before the broker can route anything new.
-        route = self._routes.get(msg._topic)
+        route = self._routes.get(_topic_key(msg))
         if route is None:
             route = self._route(msg)
             if route is None:
@@ -515,7 +530,7 @@ class JanitooClient:
             topic = msg.topic
         except UnicodeDecodeError:
             # A broker checks topics; one that does not must still not crash paho's thread.
-            log.warning("message on a topic that is not UTF-8 dropped: %.100r", msg._topic)
+            log.warning("message on a topic that is not UTF-8 dropped: %.100r", _topic_key(msg))
             return None
         try:
             info: TopicInfo | None = self.topics.parse(topic)
@@ -525,7 +540,7 @@ class JanitooClient:
             route = (topic, tuple(s for s in self._subs if mqtt.topic_matches_sub(s.filter, topic)), info)
             if len(self._routes) >= 65536:
                 self._routes.clear()
-            self._routes[msg._topic] = route
+            self._routes[_topic_key(msg)] = route
         return route
 
     def _drop_oversized(self, msg: mqtt.MQTTMessage, size: int) -> None:
@@ -535,7 +550,7 @@ class JanitooClient:
         if now - self._oversized_logged_at >= _OVERSIZED_LOG_EVERY:
             self._oversized_logged_at = now
             log.warning("dropped a payload of %d bytes on %.100s (limit %d bytes; %d dropped so far)",
-                        size, msg._topic.decode("utf-8", "replace"), self.max_payload,
+                        size, _text_of_topic(msg), self.max_payload,
                         self.oversized)  # fmt: skip
 
     def subscribe(

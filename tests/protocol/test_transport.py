@@ -803,3 +803,23 @@ def test_wait_written_is_false_without_a_connection(broker: MosquittoBroker, pre
     c = JanitooClient(broker.host, broker.port, prefix=prefix)
     c.publish_raw(f"{prefix}/values/user/0101/0001/x", b"{}")  # paho keeps it: not connected
     assert c.wait_written(0.1) is False
+
+
+def test_routes_work_on_the_decoded_topic_should_paho_drop_its_topic_bytes(
+    client: JanitooClient, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The routes are kept by paho's private `_topic` bytes; a paho without them falls back to `msg.topic`.
+    import operator
+
+    from janitoo_protocol import transport
+
+    monkeypatch.setattr(transport, "_topic_key", operator.attrgetter("topic"))
+    got: queue.Queue[Envelope] = queue.Queue()
+    client.subscribe(client.topics.values_all(), got.put)
+    for data in (1, 2):  # the second through the remembered route
+        client.publish_raw(
+            f"{prefix}/values/user/0001/0001/x", b'{"uuid": "x", "genre": 2, "data": %d}' % data
+        )
+        env = got.get(timeout=WAIT)
+        assert isinstance(env.message, ValuePublication) and env.message.value.data == data
+    assert list(client._routes) == [f"{prefix}/values/user/0001/0001/x"]

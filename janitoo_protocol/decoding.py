@@ -164,13 +164,22 @@ def _kind(obj: Mapping[str, Any], topic: str) -> str:
 def decode(topic: str, payload: bytes | bytearray | str, topics: Topics = DEFAULT_TOPICS) -> Message:
     """Decode one MQTT message into a typed message; raises ProtocolError and nothing else."""
     try:
-        return decode_parsed(topics.parse(topic), topic, payload)
-    except ProtocolError as exc:
-        if exc.topic is None:
-            raise ProtocolError(exc.reason, topic) from None
-        raise
-    except (LookupError, TypeError, ValueError, AttributeError, RecursionError, OverflowError) as exc:
-        raise ProtocolError(f"malformed payload ({type(exc).__name__}: {exc})", topic) from None
+        info = topics.parse(topic)
+    except (ProtocolError, *_MALFORMED) as exc:
+        raise _protocol_error(exc, topic) from None
+    return decode_parsed(info, topic, payload)
+
+
+# What a payload shape nobody thought of could raise in the decoders below, despite their checks: it must
+# still come out as a ProtocolError, never crash a receiver.
+_MALFORMED = (LookupError, TypeError, ValueError, AttributeError, RecursionError, OverflowError)
+
+
+def _protocol_error(exc: Exception, topic: str) -> ProtocolError:
+    """The ProtocolError, naming the topic, that decoding raises for `exc`."""
+    if isinstance(exc, ProtocolError):
+        return exc if exc.topic is not None else ProtocolError(exc.reason, topic)
+    return ProtocolError(f"malformed payload ({type(exc).__name__}: {exc})", topic)
 
 
 def decode_parsed(info: TopicInfo, topic: str, payload: bytes | bytearray | str) -> Message:
@@ -198,14 +207,8 @@ def decode_parsed(info: TopicInfo, topic: str, payload: bytes | bytearray | str)
             _set_indexed(m, False)
             return m
         return _decode(info, topic, payload)
-    except ProtocolError as exc:
-        if exc.topic is None:
-            raise ProtocolError(exc.reason, topic) from None
-        raise
-    except (LookupError, TypeError, ValueError, AttributeError, RecursionError, OverflowError) as exc:
-        # Belt and braces: the decoders below check shapes, but a payload shape nobody thought of
-        # must still come out as a ProtocolError, never crash a receiver.
-        raise ProtocolError(f"malformed payload ({type(exc).__name__}: {exc})", topic) from None
+    except (ProtocolError, *_MALFORMED) as exc:
+        raise _protocol_error(exc, topic) from None
 
 
 def _decode(info: TopicInfo, topic: str, payload: bytes | bytearray | str) -> Message:

@@ -66,14 +66,17 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=2, help="runs of each checkout, alternately")
     ap.add_argument("--rate", type=float, default=30.0, help="heartbeat and poll period (s)")
     ap.add_argument("--baseline", type=Path, help="another checkout to compare with")
+    ap.add_argument("--label", default="", help="what the baseline is, for the table (a commit, say)")
     ap.add_argument("--one", nargs=2, type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
         print(json.dumps(measure(*args.one)))
         return
     checkouts = {"this checkout": ROOT}
+    labels = {"this checkout": "this checkout"}
     if args.baseline:
         checkouts["baseline"] = args.baseline.resolve()
+        labels["baseline"] = f"baseline: {args.label or checkouts['baseline']}"
     results: dict[str, list[dict[str, float]]] = {name: [] for name in checkouts}
     for _ in range(args.runs):
         for name, path in checkouts.items():
@@ -88,7 +91,7 @@ def main() -> None:
         medians[name] = statistics.median(r["cpu"] for r in rs)
         cpus = ", ".join(f"{r['cpu']:.2f}" for r in rs)
         loads = ", ".join(f"{r['load']:.2f}" for r in rs)
-        print(f"| {name} ({checkouts[name]}) | {cpus} | {medians[name]:.2f} | "
+        print(f"| {labels[name]} | {cpus} | {medians[name]:.2f} | "
               f"{statistics.median(r['publications'] for r in rs):,.0f} | "
               f"{statistics.median(r['retained'] for r in rs):,.0f} | {loads} |")  # fmt: skip
     if "baseline" in medians:

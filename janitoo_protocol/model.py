@@ -406,7 +406,10 @@ def values_from_wire(raws: Iterable[Any]) -> list[ValueInfo]:
 
 def value_from_wire(raw: Any) -> ValueInfo:
     """`ValueInfo.from_wire(raw)`: values_from_wire's steps for a single value (a value publication's hot
-    path), without the list and the loop. Keep the two alike: tests check both against the general path."""
+    path), without the list and the loop. Keep the two alike: tests check both against the general path.
+
+    A dict with exactly the original's keys in another order (the original's Python 2 dicts came in
+    several) is read by key rather than by position, then checked and filled the same way."""
     if type(raw) is dict:
         keys = tuple(raw)
         kept, named_first = _ORDERS.get(keys) or _order(keys)
@@ -418,7 +421,18 @@ def value_from_wire(raw: Any) -> ValueInfo:
              list_items, vmax, vmin, genre, vtype, index, polled, poll, reply_hadd, data) = raw.values()  # fmt: skip
             entry_name = None
         else:
-            return _value_from_mapping(ValueInfo, raw)
+            try:
+                if len(keys) == _ALL_KEYS_LEN:
+                    fields = _get_all(raw)
+                elif len(keys) == _VALUE_KEYS_LEN:
+                    fields = _get_value_keys(raw) + (None,)
+                else:
+                    return _value_from_mapping(ValueInfo, raw)
+            except KeyError:
+                return _value_from_mapping(ValueInfo, raw)
+            (uuid, node_uuid, voice_uuid, hadd, cmd_class, ro, wo, default, label, help_text, units,
+             list_items, vmax, vmin, genre, vtype, index, polled, poll, reply_hadd, data,
+             entry_name) = fields  # fmt: skip
         if (
             type(uuid) is str and uuid
             and type(cmd_class) is int and type(genre) is int and type(vtype) is int

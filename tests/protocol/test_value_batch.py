@@ -133,7 +133,10 @@ def test_a_batch_raises_the_first_error_in_order_like_one_value_at_a_time() -> N
 
 @FUZZ
 @given(
-    order=st.sampled_from([tuple(VALUE), tuple(WITHOUT_ENTRY_NAME)]),
+    # The original's two orders, and any other order of the same keys (read by key, not by position).
+    order=st.sampled_from([tuple(VALUE), tuple(WITHOUT_ENTRY_NAME)])
+    | st.permutations(list(VALUE)).map(tuple)
+    | st.permutations(list(WITHOUT_ENTRY_NAME)).map(tuple),
     changes=st.dictionaries(
         st.sampled_from(list(VALUE)),
         st.one_of(

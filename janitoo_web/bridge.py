@@ -41,6 +41,10 @@ class Bridge:
         self._tick_wake = asyncio.Event()
         self._discover_wake = asyncio.Event()
         self._full_discovery = True
+        # When the connection last came up: every live publication since then has been heard (netview.py's
+        # add_discovery keeps their data). Set on paho's thread, before it delivers anything of that
+        # connection.
+        self._live_since = time.monotonic()
         self._asked: dict[Hadd, float] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._sets = asyncio.Semaphore(MAX_SETS)
@@ -52,6 +56,7 @@ class Bridge:
         self._loop = asyncio.get_running_loop()
         client = self.client_factory()
         client.on_connection_change = self._connection_changed
+        self._live_since = time.monotonic()
         await asyncio.to_thread(client.connect)
         self.client = client
         self.connected = True
@@ -81,6 +86,8 @@ class Bridge:
             self._loop.call_soon_threadsafe(self._drain)
 
     def _connection_changed(self, up: bool) -> None:
+        if up:
+            self._live_since = time.monotonic()
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._set_connected, up)
 
@@ -168,13 +175,12 @@ class Bridge:
             # ten managers starting at once are no storm); the original's controllers are asked one by one
             # when their heartbeats make the view want them, as any new controller is.
             source = "auto" if target is None else "requests"
-            started = time.monotonic()
             network = await asyncio.to_thread(client.discover, NETWORK_REQUESTS, timeout, 0.3, 1.0, target,
                                               source=source)  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - a failed discovery is retried by the next heartbeat
             log.warning("discovery of %s failed: %s", target or "the network", exc)
             return
-        self.hub.publish(self.view.add_discovery(network, time.monotonic(), time.time(), started))
+        self.hub.publish(self.view.add_discovery(network, time.monotonic(), time.time(), self._live_since))
         self._tick_wake.set()
 
     # ------------------------------------------------------------------------------ SET

@@ -230,10 +230,16 @@ class NetView:
         return self.knows(hadd) or len(self.tracker) < self.max_nodes
 
     def add_discovery(
-        self, network: NetworkMap, now: float, wall: float, started: float | None = None
+        self, network: NetworkMap, now: float, wall: float, live_since: float | None = None
     ) -> list[Event]:
-        """Merge what a discovery found; every node that answered is alive. A value published live since
-        the discovery `started` keeps its newer data: the discovery's (a retained copy, a reply) is older."""
+        """Merge what a discovery found; every node that answered is alive.
+
+        A value heard live since `live_since` (when the connection came up: from then on every publication
+        is heard) keeps its data. A discovery brings nothing newer: a reply carries the node's cached data,
+        a retained copy follows the live publication by up to a tenth of a second, so a discovery begun
+        just after a publication can still read the data before it (the node page of a booting appliance
+        went back from "sleeping" to "booting"). Values heard before a reconnect may have missed changes:
+        the discovery's data wins over them."""
         events: list[Event] = []
         for node in network.node_list():
             events.extend(self._add_node(node, now))
@@ -241,7 +247,7 @@ class NetView:
             for genre, uuids in genres.items():
                 for by_index in uuids.values():
                     for value in by_index.values():
-                        self._merge_value(value, genre, wall, described=True, stale_before=started)
+                        self._merge_value(value, genre, wall, described=True, stale_before=live_since)
         for hadd in list(network.values):
             self._learn_role(hadd)
         return events
@@ -283,7 +289,7 @@ class NetView:
             stale_before is not None
             and self._live_at.get((hadd, value.uuid, value.index), stale_before) > stale_before
         ):
-            value = replace(value, data=old.data)  # published live after the discovery began: newer
+            value = replace(value, data=old.data)  # heard live on this connection: not older
         elif not described:
             # Replies and publications flip is_readonly/is_writeonly to say which way they travel (the
             # original's echo): whether a value can be written is what discovery said.

@@ -138,9 +138,10 @@ def test_the_history_ring_never_grows() -> None:
     assert len(h) == HISTORY and h.points()[0] == [1000.0 - HISTORY, 1000.0 - HISTORY]
 
 
-def test_a_discovery_that_began_before_a_live_publication_does_not_bring_back_the_older_data() -> None:
-    # The web manager starts while the node boots: its discovery (a retained copy taken at "booting")
-    # returns after the live publication of "sleeping"; the older snapshot must not win.
+def test_a_discovery_never_brings_back_data_older_than_what_was_heard_live_on_this_connection() -> None:
+    # The web manager starts while the node boots: the live publication of "sleeping" comes first, and a
+    # discovery begun just after it can still read the retained copy taken at "booting" (it follows the
+    # live publication by up to a tenth of a second). The older snapshot must not win.
     view = NetView()
     state = ValueInfo("state", hadd=H, data="booting", genre=1, index=0)
     _discovered(view, NodeInfo("node", H), values=((state, 1),))
@@ -148,10 +149,12 @@ def test_a_discovery_that_began_before_a_live_publication_does_not_bring_back_th
     network = NetworkMap()
     network.nodes[H] = NodeInfo("node", H)
     network.merge_value(replace(state, data="booting", help="described"), 1)
-    view.add_discovery(network, 6.0, 1006.0, started=4.0)
+    view.add_discovery(
+        network, 6.0, 1006.0, live_since=4.0
+    )  # connected at 4, discovery after the publication
     merged = view.map.get_value(H, "state", 0, 1)
     assert merged is not None and merged.data == "sleeping" and merged.help == "described"
-    # A discovery that began after the publication is newer: its data wins.
-    view.add_discovery(network, 8.0, 1008.0, started=7.0)
+    # After a reconnect (at 7), what was heard before may have missed changes: the discovery's data wins.
+    view.add_discovery(network, 8.0, 1008.0, live_since=7.0)
     merged = view.map.get_value(H, "state", 0, 1)
     assert merged is not None and merged.data == "booting"

@@ -221,8 +221,9 @@ class _PahoRetriesAtDebug(logging.Filter):
 _PAHO_LOG = logging.getLogger("janitoo.paho")
 _PAHO_LOG.addFilter(_PahoRetriesAtDebug())
 
-# paho 2's socket factory, which the read-ahead wraps (a private method: checked, not assumed).
+# paho 2's private methods that _PahoClient replaces: checked, not assumed (paho without them runs as is).
 _READ_AHEAD = callable(getattr(mqtt.Client, "_create_socket", None))
+_DIRECT_ON_MESSAGE = callable(getattr(mqtt.Client, "_handle_on_message", None))
 
 
 def _text_of_topic(msg: mqtt.MQTTMessage) -> str:
@@ -238,7 +239,8 @@ class _PahoClient(mqtt.Client):
     burst of value publications that was most of the receiving. Its socket is wrapped in a
     ReadAheadSocket (one `recv` for many packets) and `loop_read` goes on while whole packets may be
     buffered. Both hook paho 2's private `_create_socket` and `_sock`: without them (another paho
-    release), paho reads its socket itself, as before, only slower.
+    release), paho reads its socket itself, as before, only slower. Likewise every message goes straight
+    to on_message (`_handle_on_message`): JanitooClient has no use for paho's per-filter callbacks.
 
     paho writes a DEBUG line for every packet it sends or receives through the logger it was given; with
     `janitoo.paho` above DEBUG that call (Logger.log, finding nothing to do) cost about 0.3 us a message,
@@ -249,6 +251,23 @@ class _PahoClient(mqtt.Client):
 
         def _create_socket(self) -> Any:
             return ReadAheadSocket(super()._create_socket())
+
+    if _DIRECT_ON_MESSAGE:
+
+        def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
+            # paho first looks for callbacks added per topic filter (message_callback_add), decoding the
+            # topic twice and walking its filter tree (about 2 us a message); JanitooClient adds none (it
+            # routes topics itself), so on_message gets every message, as paho would give it.
+            on_message = self.on_message
+            if on_message is None:
+                return
+            with self._in_callback_mutex:
+                try:
+                    on_message(self, self._userdata, message)
+                except Exception as err:
+                    self._easy_log(mqtt.MQTT_LOG_ERR, "Caught exception in on_message: %s", err)
+                    if not self.suppress_exceptions:
+                        raise
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         rc = super().loop_read(max_packets)

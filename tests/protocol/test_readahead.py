@@ -154,6 +154,18 @@ def test_any_stream_read_in_any_sizes_comes_out_unchanged(chunks: list[bytes], s
         assert s.buffered() == 0
 
 
+def test_the_paho_internals_the_transport_replaces_are_there() -> None:
+    # Without them JanitooClient still works, on paho as shipped, only slower: a paho release that renamed
+    # them must be noticed here, not in a benchmark.
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from janitoo_protocol import transport
+
+    assert transport._READ_AHEAD and transport._DIRECT_ON_MESSAGE
+    client = transport._PahoClient(CallbackAPIVersion.VERSION2)
+    assert client._sock is None and client._in_callback_mutex is not None
+
+
 # --------------------------------------------------------------------------------------- through mosquitto
 
 # Payload sizes across the packet's length encoding (1, 2 and 3 bytes) and beyond one read-ahead.

@@ -232,3 +232,83 @@ def test_a_held_back_burst_arrives_whole_and_in_order_over_tls(
 ) -> None:
     broker, tls_port, ca = tls_broker
     held_back_burst(broker, tls_port, TlsOptions(ca_file=ca), "tls")
+
+
+# ------------------------------------------------------------------------------------ a broker gone wrong
+
+
+def _packet(first: int, body: bytes) -> bytes:
+    length, n = b"", len(body)
+    while True:
+        n, digit = divmod(n, 128)
+        length += bytes([digit | (128 if n else 0)])
+        if not n:
+            return bytes([first]) + length + body
+
+
+def _publish(topic: str, payload: bytes) -> bytes:
+    t = topic.encode()
+    return _packet(0x30, len(t).to_bytes(2, "big") + t + payload)
+
+
+def _read_packet(conn: socket.socket) -> tuple[int, bytes]:
+    def exactly(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            part = conn.recv(n - len(data))
+            if not part:
+                raise EOFError
+            data += part
+        return data
+
+    first = exactly(1)[0]
+    length, shift = 0, 0
+    while True:
+        digit = exactly(1)[0]
+        length += (digit & 127) << shift
+        shift += 7
+        if not digit & 128:
+            return first, exactly(length)
+
+
+def test_bytes_after_a_malformed_packet_die_with_their_connection() -> None:
+    """A broker that sends two messages, a packet with a five-byte length (malformed) and a third message
+    in one write: the two come, the connection is dropped, and the third, buffered behind the bad packet,
+    is never delivered, on this connection or the next (where the broker's next message comes)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(2)
+    port = server.getsockname()[1]
+    sends = [
+        _publish("x/a", b"1") + _publish("x/b", b"2") + b"\x30\xff\xff\xff\xff\x7f" + _publish("x/c", b"3"),
+        _publish("x/d", b"4"),
+    ]
+    def fake_broker() -> None:
+        for wire in sends:
+            conn, _ = server.accept()
+            with conn:
+                assert _read_packet(conn)[0] == 0x10  # CONNECT
+                conn.sendall(b"\x20\x02\x00\x00")  # CONNACK, accepted
+                kind, body = _read_packet(conn)
+                assert kind == 0x82  # SUBSCRIBE
+                conn.sendall(b"\x90\x03" + body[:2] + b"\x00")  # SUBACK, QoS 0
+                conn.sendall(wire)
+                try:
+                    while True:  # until the client hangs up (or the test ends)
+                        _read_packet(conn)
+                except (EOFError, OSError):
+                    pass
+
+    threading.Thread(target=fake_broker, daemon=True).start()
+    got: list[tuple[str, bytes]] = []
+    fourth = threading.Event()
+
+    def handler(env: Envelope) -> None:
+        got.append((env.topic, env.payload))
+        if env.topic == "x/d":
+            fourth.set()
+
+    with server, JanitooClient("127.0.0.1", port, reconnect_min=0.05, reconnect_max=0.1) as c:
+        c.subscribe("x/#", handler)
+        assert fourth.wait(WAIT), f"after the bad packet, only {got}"
+        assert got == [("x/a", b"1"), ("x/b", b"2"), ("x/d", b"4")]

@@ -2,8 +2,9 @@
 
 1. Receive: N value publications sent by a raw paho publisher (another process), received (a) by a raw
    paho subscriber doing json.loads, (b) by a JanitooClient subscription whose handler decodes
-   (`env.message`), through the client's read-ahead socket. The receiver's first message is held until everything is at the broker, so what is
-   timed is the receiver draining its backlog as fast as it can, not the publisher's pace.
+   (`env.message`), through the client's read-ahead socket. The receiver's first message is held until
+   everything is at the broker, so what is timed is the receiver draining its backlog as fast as it can,
+   not the publisher's pace.
 2. Publish: N x JanitooClient.publish(ValuePublication) (encoding included) vs raw paho publish of the
    same bytes, until the broker echoed a marker sent last on the same connection.
 3. Discovery: wall time of JanitooClient.discover() with the default settings against 20 fake

@@ -283,6 +283,7 @@ def test_bytes_after_a_malformed_packet_die_with_their_connection() -> None:
         _publish("x/a", b"1") + _publish("x/b", b"2") + b"\x30\xff\xff\xff\xff\x7f" + _publish("x/c", b"3"),
         _publish("x/d", b"4"),
     ]
+
     def fake_broker() -> None:
         for wire in sends:
             conn, _ = server.accept()

@@ -54,7 +54,7 @@ class ReadAheadSocket:
     def pending(self) -> int:
         """Bytes readable without waiting: the buffered ones and, under TLS, those decrypted and unread."""
         inner = getattr(self.sock, "pending", None)
-        return len(self._buf) - self._pos + (inner() if inner is not None else 0)
+        return self.buffered() + (inner() if inner is not None else 0)
 
     def send(self, data: bytes | bytearray) -> int:
         return int(self.sock.send(data))

@@ -149,9 +149,8 @@ def test_a_discovery_never_brings_back_data_older_than_what_was_heard_live_on_th
     network = NetworkMap()
     network.nodes[H] = NodeInfo("node", H)
     network.merge_value(replace(state, data="booting", help="described"), 1)
-    view.add_discovery(
-        network, 6.0, 1006.0, live_since=4.0
-    )  # connected at 4, discovery after the publication
+    # Connected at 4, the publication heard at 5, the discovery's data read after it.
+    view.add_discovery(network, 6.0, 1006.0, live_since=4.0)
     merged = view.map.get_value(H, "state", 0, 1)
     assert merged is not None and merged.data == "sleeping" and merged.help == "described"
     # After a reconnect (at 7), what was heard before may have missed changes: the discovery's data wins.

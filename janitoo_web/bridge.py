@@ -42,8 +42,8 @@ class Bridge:
         self._discover_wake = asyncio.Event()
         self._full_discovery = True
         # When the connection last came up: every live publication since then has been heard (netview.py's
-        # add_discovery keeps their data). Set by _connection_changed on paho's thread at every connection,
-        # the first included, before it delivers anything of that connection.
+        # add_discovery keeps their data). Set on paho's thread, before it delivers anything of that
+        # connection.
         self._live_since = time.monotonic()
         self._asked: dict[Hadd, float] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -56,6 +56,7 @@ class Bridge:
         self._loop = asyncio.get_running_loop()
         client = self.client_factory()
         client.on_connection_change = self._connection_changed
+        self._live_since = time.monotonic()
         await asyncio.to_thread(client.connect)
         self.client = client
         self.connected = True
